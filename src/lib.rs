@@ -4,3 +4,4 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod arch;
+pub mod violation;

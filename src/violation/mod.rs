@@ -1,0 +1,1 @@
+//! Bounds-violation reports (#BR with BNDSTATUS code 1).
