@@ -1,10 +1,13 @@
-//! Facts about the CPU: geometry, registers, entries and XSAVE layout.
+//! Facts about the CPU: geometry, registers, directory entries and XSAVE layout.
+//!
+//! Everything here is pure data and compiles on any host; the few instruction
+//! helpers sit behind `cfg(target_arch = "x86_64")`.
 
-/// The kind of process whose bounds tables are managed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Mode {
-    /// A 64-bit process: 2 GiB directory of 8-byte entries, 4 MiB tables.
-    Long64,
-    /// A 32-bit process: 4 MiB directory of 4-byte entries, 16 KiB tables.
-    Compat32,
-}
+pub mod entry;
+pub mod layout;
+pub mod registers;
+pub mod xsave;
+
+pub use entry::{BoundsTableEntry, DirectoryEntry};
+pub use layout::{Geometry, Mode};
+pub use registers::{BndStatus, Bndcfg, BndcfgFlags, BoundsErrorCode};
