@@ -5,3 +5,5 @@
 
 pub mod arch;
 pub mod violation;
+pub mod lock;
+pub mod mm;

@@ -1,0 +1,225 @@
+//! The mm lock: Linux's `mmap_sem` as a `spin::RwLock` with intent-named verbs.
+//!
+//! # Protocol
+//! - Changing the VMA set (map, unmap, the unmap hook) needs the lock **for
+//!   write**: [`MmLock::write`] returns an [`MmWriteGuard`], and every crate
+//!   function that needs the write lock takes `&mut MmWriteGuard`, so calling
+//!   it without the lock does not compile.
+//! - Resolving a page fault needs the lock **for read**. The page-fault path
+//!   must use [`MmLock::read_for_fault`], which never spins on a writer that
+//!   is the faulting context itself: that writer can only be waiting for the
+//!   fault to finish, so spinning would deadlock. It reports
+//!   [`FaultLockError::WouldDeadlock`] instead (and counts it); the access then
+//!   fails like a fault with page faults disabled.
+//! - Code that holds the write lock touches user memory only through
+//!   [`UserAccess`](crate::mm::UserAccess), whose accesses run with page faults
+//!   disabled, and resolves a fault explicitly with
+//!   [`AddressSpace::fault_in`](crate::mm::AddressSpace::fault_in) (Linux's
+//!   `get_user_pages`) before retrying.
+//!
+//! The lock cannot know on its own which CPU or thread is running; the
+//! kernel gives it a [`ContextId`] function at construction (a CPU number, a
+//! thread id, or a constant on a single CPU).
+
+use core::fmt;
+use core::ops::{Deref, DerefMut};
+use core::sync::atomic::{AtomicU64, Ordering};
+use spin::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// Returns an identifier of the running context (CPU or thread), never `u64::MAX`.
+pub type ContextId = fn() -> u64;
+
+const NO_WRITER: u64 = u64::MAX;
+
+/// Why [`MmLock::read_for_fault`] did not take the lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultLockError {
+    /// The running context holds the lock for write: waiting would never end.
+    WouldDeadlock,
+    /// Another context holds the lock for write; retrying later will succeed.
+    Contended,
+}
+
+/// A process's mm state `T` behind its mm lock.
+pub struct MmLock<T> {
+    inner: RwLock<T>,
+    writer: AtomicU64,
+    context: ContextId,
+    would_deadlock: AtomicU64,
+}
+
+impl<T> MmLock<T> {
+    /// Wraps `mm`. `context` names the running CPU or thread (see [`ContextId`]).
+    pub const fn new(mm: T, context: ContextId) -> MmLock<T> {
+        MmLock {
+            inner: RwLock::new(mm),
+            writer: AtomicU64::new(NO_WRITER),
+            context,
+            would_deadlock: AtomicU64::new(0),
+        }
+    }
+
+    /// Takes the lock for read, spinning while a writer holds it.
+    ///
+    /// Not for the page-fault path: use [`MmLock::read_for_fault`] there.
+    pub fn read(&self) -> MmReadGuard<'_, T> {
+        MmReadGuard(self.inner.read())
+    }
+
+    /// Takes the lock for write (`mmap_write_lock`), spinning until it is free.
+    pub fn write(&self) -> MmWriteGuard<'_, T> {
+        let guard = self.inner.write();
+        self.writer.store((self.context)(), Ordering::Relaxed);
+        MmWriteGuard {
+            guard,
+            writer: &self.writer,
+        }
+    }
+
+    /// Takes the lock for write if it is free right now.
+    pub fn try_write(&self) -> Option<MmWriteGuard<'_, T>> {
+        let guard = self.inner.try_write()?;
+        self.writer.store((self.context)(), Ordering::Relaxed);
+        Some(MmWriteGuard {
+            guard,
+            writer: &self.writer,
+        })
+    }
+
+    /// Takes the lock for read from the page-fault path, without sleeping.
+    ///
+    /// Spins only while a writer *other than the running context* holds the
+    /// lock, at most `spins` times; a write lock held by the running context
+    /// is refused at once with [`FaultLockError::WouldDeadlock`] and counted.
+    pub fn read_for_fault(&self, spins: usize) -> Result<MmReadGuard<'_, T>, FaultLockError> {
+        let me = (self.context)();
+        let mut tries = 0usize;
+        loop {
+            if let Some(guard) = self.inner.try_read() {
+                return Ok(MmReadGuard(guard));
+            }
+            if self.writer.load(Ordering::Relaxed) == me {
+                self.would_deadlock.fetch_add(1, Ordering::Relaxed);
+                return Err(FaultLockError::WouldDeadlock);
+            }
+            if tries >= spins {
+                return Err(FaultLockError::Contended);
+            }
+            tries += 1;
+            core::hint::spin_loop();
+        }
+    }
+
+    /// How many times the fault path found the lock held for write by the
+    /// faulting context itself. A correct kernel and crate keep this at 0.
+    pub fn would_deadlock_events(&self) -> u64 {
+        self.would_deadlock.load(Ordering::Relaxed)
+    }
+
+    /// Whether some context holds the lock for write right now.
+    pub fn is_write_locked(&self) -> bool {
+        self.inner.writer_count() != 0
+    }
+}
+
+impl<T> fmt::Debug for MmLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MmLock")
+            .field("write_locked", &self.is_write_locked())
+            .field("would_deadlock", &self.would_deadlock_events())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The mm lock held for read (`mmap_read_lock`).
+pub struct MmReadGuard<'a, T>(RwLockReadGuard<'a, T>);
+
+impl<T> Deref for MmReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for MmReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MmReadGuard")
+    }
+}
+
+/// The mm lock held for write (`mmap_write_lock`): proof for functions that need it.
+pub struct MmWriteGuard<'a, T> {
+    guard: RwLockWriteGuard<'a, T>,
+    writer: &'a AtomicU64,
+}
+
+impl<T> Drop for MmWriteGuard<'_, T> {
+    fn drop(&mut self) {
+        // Forget the owner before the inner guard releases the lock.
+        self.writer.store(NO_WRITER, Ordering::Relaxed);
+    }
+}
+
+impl<T> Deref for MmWriteGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T> DerefMut for MmWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
+    }
+}
+
+impl<T> fmt::Debug for MmWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MmWriteGuard")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cpu0() -> u64 {
+        0
+    }
+
+    #[test]
+    fn fault_path_refuses_own_writer() {
+        let lock = MmLock::new(5u32, cpu0);
+        {
+            let mut w = lock.write();
+            *w += 1;
+            assert!(lock.is_write_locked());
+            assert_eq!(
+                lock.read_for_fault(1000).unwrap_err(),
+                FaultLockError::WouldDeadlock
+            );
+        }
+        assert_eq!(lock.would_deadlock_events(), 1);
+        assert_eq!(*lock.read_for_fault(0).unwrap(), 6);
+        assert!(lock.try_write().is_some());
+    }
+
+    #[test]
+    fn fault_path_reports_contention_from_other_context() {
+        use std::sync::atomic::AtomicU64 as Cur;
+        static CURRENT: Cur = Cur::new(1);
+        fn current() -> u64 {
+            CURRENT.load(Ordering::Relaxed)
+        }
+        let lock = MmLock::new((), current);
+        let w = lock.write();
+        CURRENT.store(2, Ordering::Relaxed);
+        assert_eq!(
+            lock.read_for_fault(10).unwrap_err(),
+            FaultLockError::Contended
+        );
+        drop(w);
+        assert!(lock.read_for_fault(0).is_ok());
+        assert_eq!(lock.would_deadlock_events(), 0);
+    }
+}

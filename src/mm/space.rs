@@ -1,0 +1,106 @@
+//! The process's VMAs and page tables, as the manager needs them.
+
+use super::MmError;
+use crate::arch::layout::PAGE_SIZE;
+
+/// What a VMA holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VmaKind {
+    /// Any mapping that is not a bounds table.
+    Data,
+    /// A bounds table the manager mapped (Linux: `VM_MPX`), with the address of
+    /// the directory entry it was mapped for.
+    BoundsTable {
+        /// Address of the directory entry the table was allocated for.
+        directory_entry: u64,
+    },
+}
+
+/// One virtual memory area: `[start, end)`, page aligned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Vma {
+    /// First address.
+    pub start: u64,
+    /// One past the last address.
+    pub end: u64,
+    /// What the VMA holds.
+    pub kind: VmaKind,
+}
+
+impl Vma {
+    /// Whether the VMA is a bounds-table mapping.
+    pub const fn is_bounds_table(&self) -> bool {
+        matches!(self.kind, VmaKind::BoundsTable { .. })
+    }
+
+    /// Whether `[start, end)` and the VMA share an address.
+    pub const fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.start < end && start < self.end
+    }
+}
+
+/// A process's mm state: its VMAs and page tables.
+///
+/// Implemented by the kernel on the type inside its
+/// [`MmLock`](crate::lock::MmLock). Methods taking `&mut self` are called
+/// with the lock held for write; methods taking `&self` with it held for read
+/// or write.
+///
+/// # Contract
+/// - Each bounds table the manager maps stays one VMA of exactly the mapped
+///   length, reported as [`VmaKind::BoundsTable`] with the directory entry it
+///   was mapped for: never merged with a neighbour (the entry tag differs),
+///   never reported as [`VmaKind::Data`]. A user `munmap` may still split it;
+///   the manager's unmap hook copes.
+/// - Nothing here calls back into the manager.
+pub trait AddressSpace {
+    /// The VMA with the lowest `end` above `address`, i.e. the VMA containing
+    /// `address` or else the first one after it.
+    fn vma_after(&self, address: u64) -> Option<Vma>;
+
+    /// Maps `len` bytes of anonymous, zero-filled, read-write user memory
+    /// tagged as a bounds table for the directory entry at `directory_entry`,
+    /// wherever the kernel chooses, and returns its start (aligned to at least
+    /// 8 bytes). Pages should be populated on demand: a table is mostly empty.
+    fn map_bounds_table(&mut self, len: u64, directory_entry: u64) -> Result<u64, MmError>;
+
+    /// Removes the bounds-table mappings in `[start, end)` and frees their
+    /// pages, *without* calling the unmap hook (the manager calls this from
+    /// the hook itself). Flushes the TLB for the range before returning.
+    fn unmap_bounds_table(&mut self, start: u64, end: u64) -> Result<(), MmError>;
+
+    /// Frees the physical pages behind the page-aligned range `[start, end)` but
+    /// keeps the mapping (Linux: `zap_page_range`): later reads see zeros.
+    /// Flushes the TLB for the range. Returns the bytes freed.
+    fn release_pages(&mut self, start: u64, end: u64) -> u64;
+
+    /// Whether the page holding `address` may hold non-zero data: resident,
+    /// or swapped out. A page never touched (or released) reads as zeros and is
+    /// not populated.
+    fn is_populated(&self, address: u64) -> bool;
+
+    /// The first page at or above `start` and below `end` that
+    /// [is populated](AddressSpace::is_populated), if any.
+    ///
+    /// The default asks page by page; a kernel should skip empty page-table
+    /// levels instead, so that the unmap hook costs in proportion to the
+    /// populated part of the directory, not the size of the range.
+    fn next_populated_page(&self, start: u64, end: u64) -> Option<u64> {
+        let mut page = start & !(PAGE_SIZE - 1);
+        while page < end {
+            if self.is_populated(page) {
+                return Some(page);
+            }
+            page = page.checked_add(PAGE_SIZE)?;
+        }
+        None
+    }
+
+    /// Bytes of `[start, end)` resident in physical memory.
+    fn resident_bytes(&self, start: u64, end: u64) -> u64;
+
+    /// Makes the page holding `address` present and writable (if `write`)
+    /// in the page tables, as a page fault would (Linux: `get_user_pages`).
+    /// Called with the mm lock held (read or write): it must not take it.
+    fn fault_in(&self, address: u64, write: bool) -> Result<(), MmError>;
+}
