@@ -4,6 +4,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod arch;
-pub mod violation;
 pub mod lock;
 pub mod mm;
+pub mod violation;
+pub mod manager;

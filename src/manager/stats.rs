@@ -1,0 +1,50 @@
+//! Counters the manager keeps, and the statistics snapshot it reports.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// Lock-free event counters, bumped on the hot paths.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) tables_allocated: AtomicU64,
+    pub(crate) tables_freed: AtomicU64,
+    pub(crate) races_lost: AtomicU64,
+    pub(crate) bytes_released: AtomicU64,
+    pub(crate) faults_resolved: AtomicU64,
+    pub(crate) entries_read: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn bump(counter: &AtomicU64, by: u64) {
+        counter.fetch_add(by, Ordering::Relaxed);
+    }
+
+    pub(crate) fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// A snapshot of one process's bounds-table bookkeeping.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Statistics {
+    /// Tables installed and not yet freed.
+    pub live_tables: u64,
+    /// Bytes of address space in bounds-table mappings.
+    pub table_bytes_mapped: u64,
+    /// Bytes of bounds-table mappings backed by physical memory.
+    pub table_bytes_resident: u64,
+    /// Tables installed in a directory entry, over the process's life.
+    pub tables_allocated: u64,
+    /// Installed tables freed (by the unmap hook, or because the user unmapped them).
+    pub tables_freed: u64,
+    /// Tables mapped for a #BR but dropped because another thread installed one first.
+    pub races_lost: u64,
+    /// Physical bytes released from tables that stay mapped (partial unmaps).
+    pub bytes_released: u64,
+    /// Faults on directory entries resolved by faulting the page in and retrying.
+    pub faults_resolved: u64,
+    /// Times the page-fault path found the mm lock held for write by its own
+    /// context (a deadlock avoided); must stay 0.
+    pub would_deadlock: u64,
+    /// Directory entries read by the manager.
+    pub directory_entries_read: u64,
+}

@@ -1,0 +1,325 @@
+//! The unmap hook: free the tables that covered an unmapped range.
+//!
+//! The kernel's munmap calls [`MpxManager::notify_unmap`] with the mm lock
+//! held for write, *before* it removes the VMAs of `[start, end)`. Then:
+//! 1. If bounds-table mappings overlap the range, the user is unmapping
+//!    tables: each such table's directory entry is cleared first (so the CPU
+//!    never walks freed memory, and the next store simply gets a new table)
+//!    and the whole table is unmapped. Nothing more: no tables are looked
+//!    for on behalf of tables, so nesting never exceeds one level.
+//! 2. Otherwise each span (the addresses one directory entry covers) that
+//!    meets the range is examined, reading only directory pages that may hold
+//!    entries ([`AddressSpace::next_populated_page`]), so the cost follows
+//!    the populated part of the directory, not the size of the range:
+//!    - no table: nothing to do;
+//!    - the entry must point at the start of a bounds-table mapping of
+//!      exactly table size, mapped for this entry; otherwise an error and
+//!      nothing is touched;
+//!    - no ordinary mapping left anywhere in the span: clear the entry
+//!      (compare-exchange; already zero counts as done), then unmap the table;
+//!    - otherwise: release the table pages that only describe addresses no
+//!      mapping uses any more (the unmapped part, widened to the whole hole
+//!      it leaves in the span), and keep the table.
+
+use super::access::EntryAccessError;
+use super::stats::Counters;
+use super::MpxManager;
+use crate::arch::entry::EntryState;
+use crate::arch::layout::PAGE_SIZE;
+use crate::arch::DirectoryEntry;
+use crate::lock::MmWriteGuard;
+use crate::mm::{AddressSpace, MmError, UserAccess, Vma, VmaKind};
+
+/// What one call of the unmap hook did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UnmapSummary {
+    /// Tables freed whole.
+    pub tables_freed: u64,
+    /// Tables kept, with some of their pages released.
+    pub tables_trimmed: u64,
+    /// Physical bytes released from kept tables.
+    pub bytes_released: u64,
+    /// Directory entries read.
+    pub entries_read: u64,
+}
+
+/// Why the unmap hook stopped. Work done on earlier spans stays done; the
+/// span named here and those after it are untouched. Linux sent SIGSEGV.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnmapError {
+    /// An entry holds address bits without the valid bit.
+    CorruptEntry {
+        /// Address of the directory entry.
+        entry: u64,
+        /// Its value.
+        value: u64,
+    },
+    /// A valid entry does not point at the start of a whole bounds table
+    /// mapped for it: the memory it points at is left alone.
+    NotATable {
+        /// Address of the directory entry.
+        entry: u64,
+        /// The address it points at.
+        table: u64,
+    },
+    /// The entry changed to another non-zero value while being cleared.
+    EntryChanged {
+        /// Address of the directory entry.
+        entry: u64,
+        /// The value found.
+        value: u64,
+    },
+    /// A directory page could not be made present.
+    DirectoryUnreachable {
+        /// Address of the directory entry.
+        entry: u64,
+    },
+    /// The kernel failed to unmap or release table memory.
+    Mm(MmError),
+}
+
+impl MpxManager {
+    /// The unmap hook, for `[start, end)`, with the mm lock held for write and
+    /// the range's VMAs not yet removed. Does nothing when management is off.
+    pub fn notify_unmap<M: AddressSpace, U: UserAccess>(
+        &self,
+        mm: &mut MmWriteGuard<'_, M>,
+        user: &U,
+        start: u64,
+        end: u64,
+    ) -> Result<UnmapSummary, UnmapError> {
+        let mut summary = UnmapSummary::default();
+        let Some(base) = self.directory_base() else {
+            return Ok(summary);
+        };
+        let end = end.min(self.geometry.address_limit());
+        if start >= end {
+            return Ok(summary);
+        }
+        let reads_before = Counters::get(&self.counters.entries_read);
+        let result = if self.unmap_tables_in_range(mm, user, start, end, &mut summary)? {
+            Ok(())
+        } else {
+            self.free_tables_for_range(mm, user, base, start, end, &mut summary)
+        };
+        summary.entries_read = Counters::get(&self.counters.entries_read) - reads_before;
+        result.map(|()| summary)
+    }
+
+    /// Step 1: the range holds bounds tables. Returns whether it held any.
+    fn unmap_tables_in_range<M: AddressSpace, U: UserAccess>(
+        &self,
+        mm: &mut MmWriteGuard<'_, M>,
+        user: &U,
+        start: u64,
+        end: u64,
+        summary: &mut UnmapSummary,
+    ) -> Result<bool, UnmapError> {
+        let mut found = false;
+        let mut cursor = start;
+        while let Some(vma) = mm.vma_after(cursor).filter(|v| v.start < end) {
+            cursor = vma.end;
+            let VmaKind::BoundsTable { directory_entry } = vma.kind else {
+                continue;
+            };
+            found = true;
+            if self.entry_in_directory(directory_entry).is_none() {
+                continue; // A table of an earlier directory: the kernel unmaps it.
+            }
+            let fault_in = |address: u64, write: bool| mm.fault_in(address, write);
+            let value = self
+                .read_entry(user, directory_entry, fault_in)
+                .map_err(|e| entry_error(directory_entry, e))?;
+            let EntryState::Table(table) = DirectoryEntry::from_raw(value).state(&self.geometry)
+            else {
+                continue; // Already invalidated (or never installed).
+            };
+            let table_end = table.saturating_add(self.geometry.table_bytes());
+            if !vma.overlaps(table, table_end) {
+                continue; // The entry names another table: not this one's business.
+            }
+            let fault_in = |address: u64, write: bool| mm.fault_in(address, write);
+            match self.exchange_entry(user, directory_entry, value, 0, fault_in) {
+                Ok(Ok(_)) => {}
+                Ok(Err(_)) => continue, // Changed under us: the new value is not ours to judge here.
+                Err(e) => return Err(entry_error(directory_entry, e)),
+            }
+            // The entry no longer names the table: free every piece of it.
+            self.unmap_table_pieces(mm, table, table_end, directory_entry)?;
+            Counters::bump(&self.counters.tables_freed, 1);
+            summary.tables_freed += 1;
+            cursor = cursor.max(table_end);
+        }
+        Ok(found)
+    }
+
+    /// Unmaps the VMAs in `[table, table_end)` that are pieces of the table
+    /// mapped for `directory_entry`, and nothing else.
+    fn unmap_table_pieces<M: AddressSpace>(
+        &self,
+        mm: &mut MmWriteGuard<'_, M>,
+        table: u64,
+        table_end: u64,
+        directory_entry: u64,
+    ) -> Result<(), UnmapError> {
+        let mut cursor = table;
+        while let Some(piece) = mm.vma_after(cursor).filter(|v| v.start < table_end) {
+            cursor = piece.end;
+            if piece.kind == (VmaKind::BoundsTable { directory_entry }) {
+                mm.unmap_bounds_table(piece.start, piece.end)
+                    .map_err(UnmapError::Mm)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Step 2: walk the directory entries for `[start, end)`, skipping
+    /// directory pages that hold nothing.
+    fn free_tables_for_range<M: AddressSpace, U: UserAccess>(
+        &self,
+        mm: &mut MmWriteGuard<'_, M>,
+        user: &U,
+        base: u64,
+        start: u64,
+        end: u64,
+        summary: &mut UnmapSummary,
+    ) -> Result<(), UnmapError> {
+        let g = self.geometry;
+        let width = g.directory_entry_bytes();
+        let mut entry = base + g.directory_entry_offset(start);
+        let last = base + g.directory_entry_offset(end - 1) + width;
+        while entry < last {
+            let Some(page) = mm.next_populated_page(entry, last) else {
+                break;
+            };
+            entry = entry.max(page);
+            let page_end = (page + PAGE_SIZE).min(last);
+            while entry < page_end {
+                let fault_in = |address: u64, write: bool| mm.fault_in(address, write);
+                let value = self
+                    .read_entry(user, entry, fault_in)
+                    .map_err(|e| entry_error(entry, e))?;
+                if value != 0 {
+                    let index = (entry - base) / width;
+                    self.free_span(mm, user, entry, value, index, start, end, summary)?;
+                }
+                entry += width;
+            }
+        }
+        Ok(())
+    }
+
+    /// One span whose entry is non-zero.
+    #[allow(clippy::too_many_arguments)]
+    fn free_span<M: AddressSpace, U: UserAccess>(
+        &self,
+        mm: &mut MmWriteGuard<'_, M>,
+        user: &U,
+        entry: u64,
+        value: u64,
+        index: u64,
+        start: u64,
+        end: u64,
+        summary: &mut UnmapSummary,
+    ) -> Result<(), UnmapError> {
+        let g = self.geometry;
+        let table = match DirectoryEntry::from_raw(value).state(&g) {
+            EntryState::Absent => return Ok(()),
+            EntryState::Corrupt(value) => return Err(UnmapError::CorruptEntry { entry, value }),
+            EntryState::Table(table) => table,
+        };
+        let expected = VmaKind::BoundsTable {
+            directory_entry: entry,
+        };
+        let whole_table = mm.vma_after(table).is_some_and(|v: Vma| {
+            v.start == table && v.end.wrapping_sub(v.start) == g.table_bytes() && v.kind == expected
+        });
+        if !whole_table {
+            return Err(UnmapError::NotATable { entry, table });
+        }
+
+        let span_start = g.span_start(index);
+        let span_end = span_start + g.span_bytes();
+        let (hole_start, hole_end) = match hole_left(&**mm, span_start, span_end, start, end) {
+            None => return self.free_whole_table(mm, user, entry, value, table, summary),
+            Some(hole) => hole,
+        };
+        // Keep the table; release the pages describing only the hole.
+        // Data bytes described by one table entry (8 or 4).
+        let slot = g.span_bytes() / g.table_entries();
+        let entry_bytes_ceil = |offset: u64| g.table_offset_for_span_offset(offset + slot - 1);
+        let release_start =
+            (table + entry_bytes_ceil(hole_start - span_start)).next_multiple_of(PAGE_SIZE);
+        let release_end =
+            (table + g.table_offset_for_span_offset(hole_end - span_start)) & !(PAGE_SIZE - 1);
+        if release_start < release_end {
+            let released = mm.release_pages(release_start, release_end);
+            Counters::bump(&self.counters.bytes_released, released);
+            summary.bytes_released += released;
+        }
+        summary.tables_trimmed += 1;
+        Ok(())
+    }
+
+    fn free_whole_table<M: AddressSpace, U: UserAccess>(
+        &self,
+        mm: &mut MmWriteGuard<'_, M>,
+        user: &U,
+        entry: u64,
+        value: u64,
+        table: u64,
+        summary: &mut UnmapSummary,
+    ) -> Result<(), UnmapError> {
+        let fault_in = |address: u64, write: bool| mm.fault_in(address, write);
+        match self.exchange_entry(user, entry, value, 0, fault_in) {
+            Ok(Ok(_)) => {}
+            Ok(Err(0)) => return Ok(()), // Someone else cleared it: done.
+            Ok(Err(value)) => return Err(UnmapError::EntryChanged { entry, value }),
+            Err(e) => return Err(entry_error(entry, e)),
+        }
+        mm.unmap_bounds_table(table, table + self.geometry.table_bytes())
+            .map_err(UnmapError::Mm)?;
+        Counters::bump(&self.counters.tables_freed, 1);
+        summary.tables_freed += 1;
+        Ok(())
+    }
+}
+
+fn entry_error(entry: u64, _error: EntryAccessError) -> UnmapError {
+    UnmapError::DirectoryUnreachable { entry }
+}
+
+/// The hole that unmapping `[start, end)` leaves in the span
+/// `[span_start, span_end)`: the largest range around the unmapped part with
+/// no ordinary mapping left in it. `None` when no ordinary mapping is left in
+/// the span at all (bounds tables never count).
+fn hole_left<M: AddressSpace + ?Sized>(
+    mm: &M,
+    span_start: u64,
+    span_end: u64,
+    start: u64,
+    end: u64,
+) -> Option<(u64, u64)> {
+    let unmapped_start = start.max(span_start);
+    let unmapped_end = end.min(span_end);
+    let (mut hole_start, mut hole_end) = (span_start, span_end);
+    let mut neighbour = false;
+    let mut cursor = span_start;
+    while let Some(vma) = mm.vma_after(cursor).filter(|v| v.start < span_end) {
+        cursor = vma.end;
+        if vma.kind != VmaKind::Data {
+            continue;
+        }
+        let (a, b) = (vma.start.max(span_start), vma.end.min(span_end));
+        // The parts of this VMA that survive the unmap.
+        if a < unmapped_start {
+            neighbour = true;
+            hole_start = hole_start.max(b.min(unmapped_start));
+        }
+        if b > unmapped_end {
+            neighbour = true;
+            hole_end = hole_end.min(a.max(unmapped_end));
+        }
+    }
+    neighbour.then_some((hole_start, hole_end))
+}
