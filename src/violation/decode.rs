@@ -264,6 +264,17 @@ pub struct ScaledIndex {
     pub scale: Scale,
 }
 
+/// How the displacement was encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DisplacementSize {
+    /// No displacement bytes (ModRM.mod = 00 with a base register).
+    None,
+    /// One byte, sign-extended (ModRM.mod = 01).
+    Disp8,
+    /// Four bytes (ModRM.mod = 10, or the no-base/RIP-relative forms).
+    Disp32,
+}
+
 /// A decoded memory operand: `segment:displacement(base, index, scale)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct MemoryOperand {
@@ -273,6 +284,9 @@ pub struct MemoryOperand {
     pub index: Option<ScaledIndex>,
     /// Signed displacement (disp8 sign-extended, or disp32; 0 if none).
     pub displacement: i32,
+    /// How the displacement was encoded (`0x0(%rbp)` has a zero
+    /// [`DisplacementSize::Disp8`]; `(%rax)` has none).
+    pub displacement_size: DisplacementSize,
     /// Width of the address computation.
     pub address_size: AddressSize,
     /// The last segment-override prefix, if any (not part of the address).
@@ -596,16 +610,17 @@ pub fn decode(mode: Mode, bytes: &[u8]) -> Result<BoundsCheck, DecodeError> {
             let base = Gpr::from_low_bits(rm_bits | (prefixes.rex.b << 3));
             (Base::Register(base), None, false)
         };
-        let displacement = match mode_bits {
-            0b01 => cursor.disp8()?,
-            0b10 => cursor.disp32()?,
-            _ if absolute_disp32 => cursor.disp32()?,
-            _ => 0,
+        let (displacement, displacement_size) = match mode_bits {
+            0b01 => (cursor.disp8()?, DisplacementSize::Disp8),
+            0b10 => (cursor.disp32()?, DisplacementSize::Disp32),
+            _ if absolute_disp32 => (cursor.disp32()?, DisplacementSize::Disp32),
+            _ => (0, DisplacementSize::None),
         };
         Operand::Memory(MemoryOperand {
             base,
             index,
             displacement,
+            displacement_size,
             address_size,
             segment: prefixes.segment,
         })

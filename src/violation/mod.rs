@@ -48,8 +48,8 @@ pub mod regs;
 pub mod report;
 
 pub use decode::{
-    decode, AddressSize, Base, Bnd, BoundsCheck, CheckKind, DecodeError, MemoryOperand, Operand,
-    Scale, ScaledIndex, Segment, MAX_INSTRUCTION_LEN,
+    decode, AddressSize, Base, Bnd, BoundsCheck, CheckKind, DecodeError, DisplacementSize,
+    MemoryOperand, Operand, Scale, ScaledIndex, Segment, MAX_INSTRUCTION_LEN,
 };
 pub use regs::{Gpr, RegisterFile, RegisterSnapshot};
 pub use report::{build_report, BoundRegisters, ViolationReport};
