@@ -2,24 +2,172 @@
 //!
 //! Boots from QEMU `-kernel` (multiboot 1), runs ring-3 scenario programs that use MPX,
 //! allocates bounds tables on `#BR` and frees them on `munmap`, and reports one
-//! `MPX-RESULT` line per scenario before leaving through `isa-debug-exit`.
+//! `MPX-RESULT` line per scenario before leaving through `isa-debug-exit`
+//! (see [`exit::Verdict`] for the exit codes).
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-mod boot;
-mod exit;
-mod rt;
+extern crate alloc;
+
+#[macro_use]
 mod serial;
 
+mod abi;
+mod boot;
+mod bounds;
+mod cpu;
+mod exit;
+mod frames;
+mod gdt;
+mod heap;
+mod interrupts;
+mod paging;
+mod process;
+mod quirk;
+mod rt;
+mod scenarios;
+mod syscall;
+mod user;
+
+use alloc::string::String;
+use alloc::vec::Vec;
 use exit::{exit_qemu, Verdict};
+
+/// Physical-map translation for the `multiboot` crate (read-only use).
+struct PhysMap;
+
+impl multiboot::information::MemoryManagement for PhysMap {
+    unsafe fn paddr_to_slice(&self, addr: u64, length: usize) -> Option<&'static [u8]> {
+        if addr.checked_add(length as u64)? > 4 << 30 {
+            return None;
+        }
+        let virt = paging::phys_to_virt(x86_64::PhysAddr::new(addr));
+        // SAFETY: the physical map covers the first 4 GiB; the boot loader's
+        // structures are not written while the kernel reads them.
+        Some(unsafe { core::slice::from_raw_parts(virt.as_ptr(), length) })
+    }
+
+    unsafe fn allocate(&mut self, _length: usize) -> Option<(u64, &mut [u8])> {
+        None
+    }
+
+    unsafe fn deallocate(&mut self, _addr: u64) {}
+}
+
+/// What the kernel keeps from the boot information.
+struct BootInfo {
+    command_line: String,
+    ram: Vec<(u64, u64)>,
+}
+
+fn read_boot_info(magic: u32, info: u32) -> BootInfo {
+    assert_eq!(
+        magic,
+        multiboot::information::SIGNATURE_EAX,
+        "not booted by multiboot"
+    );
+    let mut mm = PhysMap;
+    // SAFETY: `info` is the multiboot information address the loader passed.
+    let mb = unsafe { multiboot::information::Multiboot::from_ptr(u64::from(info), &mut mm) }
+        .expect("multiboot information");
+    let command_line = String::from(mb.command_line().unwrap_or(""));
+    let ram = mb
+        .memory_regions()
+        .expect("multiboot memory map")
+        .filter(|r| r.memory_type() == multiboot::information::MemoryType::Available)
+        .map(|r| (r.base_address(), r.base_address() + r.length()))
+        .collect();
+    BootInfo { command_line, ram }
+}
+
+fn kernel_phys_end() -> u64 {
+    let end: u64;
+    // SAFETY: loads a linker-script symbol as an absolute constant.
+    unsafe {
+        core::arch::asm!("movabs {}, offset __bss_end_phys", out(reg) end, options(nomem, nostack))
+    };
+    end
+}
 
 /// Rust entry point, called by the trampoline in [`boot`] on the high kernel stack.
 #[no_mangle]
 pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
     serial::init();
-    kprintln!("mpx example kernel: multiboot magic {:#x}, info at {:#x}", magic, info);
-    exit_qemu(Verdict::Pass)
+    kprintln!("mpx example kernel");
+    gdt::init();
+    interrupts::init();
+    paging::init();
+    heap::init();
+    let boot = read_boot_info(magic, info);
+    let reserved = [(0, 0x10_0000), (0x10_0000, kernel_phys_end())];
+    for &(start, end) in &boot.ram {
+        frames::add_region(start, end, &reserved);
+    }
+    kprintln!(
+        "memory: {} frames free ({} MiB); command line: {:?}",
+        frames::free_count(),
+        frames::free_count() * 4096 >> 20,
+        boot.command_line
+    );
+
+    match cpu::init() {
+        Ok(layout) => {
+            kprintln!(
+            "cpu: MPX and XSAVE present; XSAVE area {} bytes, BNDREGS at {:#x}, BNDCSR at {:#x}",
+            layout.size, layout.bndregs_offset, layout.bndcsr_offset
+        )
+        }
+        Err(missing) => {
+            kprintln!("MPX-UNSUPPORTED: this CPU cannot run the example ({:?} missing); use QEMU -accel tcg -cpu max", missing);
+            exit_qemu(Verdict::NoMpx);
+        }
+    }
+    match quirk::probe() {
+        Ok(quirk::BaseDecoding::Architectural) => {
+            kprintln!("cpu: bounds-directory base decoded from BNDCFGx[63:12] (SDM)")
+        }
+        Ok(quirk::BaseDecoding::ShiftedBy20) => kprintln!(
+            "cpu: bounds-directory base decoded as (BNDCFGx >> 20) << 12 (QEMU TCG quirk); BNDCFGU will be encoded to match"
+        ),
+        Err(status) => {
+            kprintln!("cpu: bounds-directory probe failed: BNDSTATUS {:#x} matches neither decoding", status);
+            exit_qemu(Verdict::Fail);
+        }
+    }
+
+    let selected = boot
+        .command_line
+        .split_whitespace()
+        .find_map(|arg| arg.strip_prefix("scenario="))
+        .unwrap_or("all");
+    let names: Vec<&str> = if selected == "all" {
+        scenarios::ALL.to_vec()
+    } else {
+        selected.split(',').collect()
+    };
+    let mut all_passed = true;
+    for name in names {
+        match scenarios::run(name) {
+            Some(result) => all_passed &= result.passed(),
+            None => {
+                kprintln!("unknown scenario {:?}; known: {:?}", name, scenarios::ALL);
+                all_passed = false;
+            }
+        }
+    }
+    kprintln!(
+        "heap in use at the end: {} bytes; frames free: {}",
+        heap::used(),
+        frames::free_count()
+    );
+    if all_passed {
+        kprintln!("MPX-VERDICT pass");
+        exit_qemu(Verdict::Pass)
+    } else {
+        kprintln!("MPX-VERDICT fail");
+        exit_qemu(Verdict::Fail)
+    }
 }
 
 #[panic_handler]

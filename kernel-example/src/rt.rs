@@ -86,3 +86,9 @@ pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 /// Personality routine the prebuilt `core` refers to; never called with `panic = "abort"`.
 #[no_mangle]
 pub extern "C" fn rust_eh_personality() {}
+
+/// Unwinding entry the prebuilt `alloc` refers to; unreachable with `panic = "abort"`.
+#[no_mangle]
+pub extern "C" fn _Unwind_Resume() -> ! {
+    crate::exit::exit_qemu(crate::exit::Verdict::Panic)
+}

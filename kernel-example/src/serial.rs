@@ -25,7 +25,11 @@ pub fn print(args: fmt::Arguments<'_>) {
 pub fn write_bytes(bytes: &[u8]) {
     if let Some(tty) = COM1.lock().as_mut() {
         for &b in bytes {
-            let c = if b == b'\n' || (0x20..0x7f).contains(&b) { b } else { b'?' };
+            let c = if b == b'\n' || (0x20..0x7f).contains(&b) {
+                b
+            } else {
+                b'?'
+            };
             let _ = tty.write_char(c as char);
         }
     }

@@ -1,0 +1,63 @@
+//! The system-call interface shared by the kernel and the ring-3 programs.
+//!
+//! `int 0x80` with the number in `rax` and arguments in `rdi`, `rsi`, `rdx`; the result
+//! comes back in `rax`: a value, or a negated error number (`-EINVAL` and friends).
+
+/// `exit(code)`: ends the process.
+pub const SYS_EXIT: u64 = 0;
+/// `write(buf, len)`: writes bytes to the console.
+pub const SYS_WRITE: u64 = 1;
+/// `mmap(addr, len, flags)`: anonymous read-write memory; returns its address.
+pub const SYS_MMAP: u64 = 2;
+/// `munmap(addr, len)`: unmaps (and tells the MPX manager first).
+pub const SYS_MUNMAP: u64 = 3;
+/// `mpx_enable(directory)`: program BNDCFGU for the directory and start management.
+pub const SYS_MPX_ENABLE: u64 = 4;
+/// `mpx_disable()`: stop management (tables stay mapped).
+pub const SYS_MPX_DISABLE: u64 = 5;
+/// `mpx_stat(which)`: one statistic, see the `STAT_*` constants.
+pub const SYS_MPX_STAT: u64 = 6;
+
+/// `mmap` flag: map exactly at `addr` (which must be free).
+pub const MAP_FIXED: u64 = 1;
+
+/// Statistic: tables installed over the process's life.
+pub const STAT_TABLES_ALLOCATED: u64 = 0;
+/// Statistic: tables freed.
+pub const STAT_TABLES_FREED: u64 = 1;
+/// Statistic: tables live now.
+pub const STAT_LIVE_TABLES: u64 = 2;
+/// Statistic: frames backing bounds-table mappings now (kernel accounting).
+pub const STAT_TABLE_FRAMES: u64 = 3;
+/// Statistic: bytes released from tables that stay mapped.
+pub const STAT_BYTES_RELEASED: u64 = 4;
+
+/// Invalid argument.
+pub const EINVAL: u64 = 22;
+/// Out of memory / address space.
+pub const ENOMEM: u64 = 12;
+/// Bad address, or the unmap hook found a corrupt directory.
+pub const EFAULT: u64 = 14;
+/// MPX cannot be managed (disabled configuration).
+pub const ENXIO: u64 = 6;
+
+/// `MPX-RESULT`-independent constants the scenarios share between the ring-3 side
+/// and the kernel side.
+pub mod layout {
+    /// Where the scenarios put their data mappings (1 MiB aligned).
+    pub const DATA_BASE: u64 = 0x3000_0000_0000;
+    /// One span: the addresses one directory entry covers.
+    pub const SPAN: u64 = 1 << 20;
+    /// Size of a bounds table.
+    pub const TABLE_SIZE: u64 = 4 << 20;
+    /// Size of the bounds directory.
+    pub const DIRECTORY_SIZE: u64 = 2 << 30;
+    /// Spans the `alloc` scenario stores into.
+    pub const ALLOC_SPANS: u64 = 8;
+    /// Offset of the checked address from the buffer in the `violation` scenario.
+    pub const VIOLATION_OFFSET: u64 = 100;
+    /// Bytes the `violation` scenario's bounds allow.
+    pub const VIOLATION_LEN: u64 = 16;
+    /// Operations of the `churn` scenario.
+    pub const CHURN_OPS: u64 = 12_000;
+}
