@@ -1,0 +1,258 @@
+//! Boots the example kernel (`kernel-example/`) in QEMU, one scenario per boot, and
+//! checks its `MPX-RESULT` lines and exit status.
+//!
+//! Needs `qemu-system-x86_64` (Debian: `apt-get install -y qemu-system-x86`). Without
+//! it the tests print a skip notice and pass, except under CI (`CI` set), where they
+//! fail. The kernel is built once per test run, in `kernel-example/target`.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// QEMU exit status for the kernel's "pass" verdict (`0x10 << 1 | 1`).
+const EXIT_PASS: i32 = 33;
+/// QEMU exit status for "the CPU has no MPX" (`0x12 << 1 | 1`).
+const EXIT_NO_MPX: i32 = 37;
+const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn kernel_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("kernel-example")
+}
+
+/// Whether QEMU is there; otherwise skip (or fail under CI).
+fn qemu_available() -> bool {
+    let found = Command::new("qemu-system-x86_64")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "qemu-system-x86_64 not found (CI is set, so this fails): apt-get install -y qemu-system-x86"
+        );
+        eprintln!(
+            "SKIPPED: qemu-system-x86_64 not found; install it with `apt-get install -y qemu-system-x86` to run the QEMU boot tests"
+        );
+    }
+    found
+}
+
+/// Builds the kernel once; returns the ELF path.
+fn kernel() -> &'static Path {
+    static KERNEL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let built = KERNEL.get_or_init(|| {
+        let dir = kernel_dir();
+        let mut cargo = Command::new(option_env!("CARGO").unwrap_or("cargo"));
+        // The kernel's own .cargo/config.toml is found from the working directory.
+        cargo.current_dir(&dir).args(["build", "--release", "--target-dir"]).arg(dir.join("target"));
+        // Variables an outer `cargo test` sets for its own build must not reach the
+        // kernel's (target, flags, wrappers, jobserver and package metadata).
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy().into_owned();
+            let drop = (key.starts_with("CARGO") && key != "CARGO_HOME")
+                || key.starts_with("__CARGO")
+                || matches!(
+                    key.as_str(),
+                    "RUSTFLAGS" | "RUSTDOCFLAGS" | "RUSTC" | "RUSTDOC" | "RUSTC_WRAPPER"
+                        | "RUSTC_WORKSPACE_WRAPPER" | "RUSTC_LINKER" | "MAKEFLAGS" | "MFLAGS"
+                );
+            if drop {
+                cargo.env_remove(&key);
+            }
+        }
+        let out = cargo.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "kernel build failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(dir.join("target/x86_64-unknown-linux-gnu/release/kernel"))
+    });
+    match built {
+        Ok(path) => path,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// One boot: its serial output and QEMU's exit status.
+struct Boot {
+    output: String,
+    status: Option<i32>,
+    elapsed: Duration,
+}
+
+fn boot(cpu: &str, append: Option<&str>) -> Boot {
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.args(["-machine", "pc", "-accel", "tcg", "-cpu", cpu, "-m", "512M", "-kernel"])
+        .arg(kernel())
+        .args(["-display", "none", "-no-reboot", "-serial", "stdio"])
+        .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(append) = append {
+        cmd.args(["-append", append]);
+    }
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("start qemu-system-x86_64");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for qemu") {
+            break status.code();
+        }
+        if start.elapsed() > BOOT_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let output = reader.join().expect("serial reader");
+    let elapsed = start.elapsed();
+    eprintln!("--- serial output ({elapsed:?}) ---\n{output}--- end ---");
+    Boot { output, status, elapsed }
+}
+
+/// The fields of every `MPX-RESULT` line, by scenario name.
+fn results(output: &str) -> HashMap<String, HashMap<String, String>> {
+    output
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("MPX-RESULT "))
+        .map(|rest| {
+            let fields: HashMap<String, String> = rest
+                .split_whitespace()
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            (fields.get("scenario").cloned().unwrap_or_default(), fields)
+        })
+        .collect()
+}
+
+fn field(fields: &HashMap<String, String>, name: &str) -> u64 {
+    fields
+        .get(name)
+        .unwrap_or_else(|| panic!("MPX-RESULT lacks {name}"))
+        .parse()
+        .unwrap_or_else(|_| panic!("MPX-RESULT {name} is not a number"))
+}
+
+/// Boots `scenario` alone and checks the verdict; returns its result fields.
+fn run_scenario(scenario: &str) -> Option<HashMap<String, String>> {
+    if !qemu_available() {
+        return None;
+    }
+    let boot = boot("max", Some(&format!("scenario={scenario}")));
+    assert_eq!(boot.status, Some(EXIT_PASS), "QEMU exit status (33 = pass; None = timeout)");
+    let mut all = results(&boot.output);
+    assert_eq!(all.len(), 1, "exactly one MPX-RESULT line");
+    let fields = all.remove(scenario).expect("an MPX-RESULT line for the scenario");
+    assert_eq!(fields["status"], "pass");
+    assert!(boot.elapsed < Duration::from_secs(20), "boot took {:?}", boot.elapsed);
+    Some(fields)
+}
+
+/// `(tables_allocated, tables_freed, table_frames_end)`.
+fn counts(fields: &HashMap<String, String>) -> (u64, u64, u64) {
+    (
+        field(fields, "tables_allocated"),
+        field(fields, "tables_freed"),
+        field(fields, "table_frames_end"),
+    )
+}
+
+#[test]
+fn alloc_installs_one_table_per_span() {
+    if let Some(f) = run_scenario("alloc") {
+        assert_eq!(counts(&f), (8, 0, 8));
+        assert_eq!(field(&f, "table_frames_peak"), 8);
+    }
+}
+
+#[test]
+fn free_releases_tables_and_frames() {
+    if let Some(f) = run_scenario("free") {
+        assert_eq!(counts(&f), (4, 4, 0));
+    }
+}
+
+#[test]
+fn partial_unmap_keeps_the_shared_table() {
+    if let Some(f) = run_scenario("partial") {
+        assert_eq!(counts(&f), (1, 1, 0));
+        assert_eq!(field(&f, "table_frames_peak"), 2);
+    }
+}
+
+#[test]
+fn violation_is_reported_and_kernel_carries_on() {
+    if let Some(f) = run_scenario("violation") {
+        assert_eq!(counts(&f), (0, 0, 0));
+    }
+}
+
+#[test]
+fn load_into_empty_span_allocates() {
+    if let Some(f) = run_scenario("load-alloc") {
+        assert_eq!(counts(&f), (1, 1, 0));
+    }
+}
+
+#[test]
+fn user_unmapping_a_table_invalidates_its_entry() {
+    if let Some(f) = run_scenario("table-unmap") {
+        assert_eq!(counts(&f), (2, 2, 0));
+    }
+}
+
+#[test]
+fn corrupt_directory_entry_is_an_error_not_a_leak() {
+    if let Some(f) = run_scenario("corrupt") {
+        // The table whose entry was overwritten is freed only by the teardown.
+        assert_eq!(counts(&f), (1, 0, 1));
+    }
+}
+
+#[test]
+fn churn_ends_with_no_table_frames() {
+    if let Some(f) = run_scenario("churn") {
+        let (allocated, freed, end) = counts(&f);
+        assert!(allocated > 0);
+        assert_eq!(allocated, freed);
+        assert_eq!(end, 0);
+        assert!(field(&f, "table_frames_peak") > 0);
+    }
+}
+
+#[test]
+fn default_boot_runs_every_scenario() {
+    if !qemu_available() {
+        return;
+    }
+    let boot = boot("max", None);
+    assert_eq!(boot.status, Some(EXIT_PASS));
+    let all = results(&boot.output);
+    assert_eq!(all.len(), 8, "one MPX-RESULT line per scenario");
+    assert!(all.values().all(|f| f["status"] == "pass"));
+}
+
+#[test]
+fn cpu_without_mpx_gets_a_clear_message() {
+    if !qemu_available() {
+        return;
+    }
+    let boot = boot("qemu64", None);
+    assert_eq!(boot.status, Some(EXIT_NO_MPX));
+    assert!(boot.output.contains("MPX-UNSUPPORTED"));
+}
