@@ -58,6 +58,8 @@ pub mod layout {
     pub const VIOLATION_OFFSET: u64 = 100;
     /// Bytes the `violation` scenario's bounds allow.
     pub const VIOLATION_LEN: u64 = 16;
+    /// An address no scenario maps (the `violation` scenario's wild read).
+    pub const SEGV_ADDRESS: u64 = 0x2000_0000_0000;
     /// Operations of the `churn` scenario.
     pub const CHURN_OPS: u64 = 12_000;
 }

@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 
 /// Names accepted by `scenario=`, in the order of a full run.
-pub const ALL: [&str; 8] = [
+pub const ALL: [&str; 9] = [
     "alloc",
     "free",
     "partial",
@@ -20,6 +20,7 @@ pub const ALL: [&str; 8] = [
     "load-alloc",
     "table-unmap",
     "corrupt",
+    "disable",
     "churn",
 ];
 
@@ -61,7 +62,7 @@ impl ScenarioResult {
         let outcome = process::run(program.entry(), 0);
         let s = &outcome.stats;
         kprintln!(
-            "[{}] {:?} ended: {:?}; tables allocated {} freed {} live {}; table frames end {} peak {}; frames leaked {}",
+            "[{}] {:?} ended: {:x?}; tables allocated {} freed {} live {}; table frames end {} peak {}; frames leaked {}",
             self.name, program, outcome.exit, s.tables_allocated, s.tables_freed, s.live_tables,
             outcome.table_frames_end, outcome.table_frames_peak, outcome.frames_leaked
         );
@@ -158,6 +159,8 @@ pub fn run(name: &str) -> Option<ScenarioResult> {
                 upper: Some(DATA_BASE + VIOLATION_LEN - 1),
             });
             r.run(Program::Violation, expected);
+            let segv = Exit::Killed(KillReason::SegmentationFault(SEGV_ADDRESS));
+            r.run(Program::Segv, segv);
             r.run(Program::Hello, OK);
             r.expect_counts(0, 0, 0);
         }
@@ -178,6 +181,10 @@ pub fn run(name: &str) -> Option<ScenarioResult> {
                 alloc::format!("expected 1 table frame at exit, got {live}")
             });
             r.run(Program::Hello, OK);
+            r.expect_counts(1, 0, 1);
+        }
+        "disable" => {
+            r.run(Program::Disable, Exit::Killed(KillReason::BoundsError));
             r.expect_counts(1, 0, 1);
         }
         "churn" => {

@@ -263,6 +263,39 @@ fn violation() -> u64 {
     99
 }
 
+/// Touches an address no mapping covers: the kernel kills it like SIGSEGV.
+#[link_section = ".user.text"]
+pub extern "C" fn prog_segv(_: u64) -> ! {
+    exit(read(SEGV_ADDRESS as *const u64))
+}
+
+/// `disable`: after management is switched off, unmaps leave tables alone and a
+/// directory miss is not handled (the process is killed).
+#[link_section = ".user.text"]
+pub extern "C" fn prog_disable(_: u64) -> ! {
+    exit(disable())
+}
+
+#[inline(always)]
+fn disable() -> u64 {
+    let bd = enable_mpx();
+    check!(bd != 0, 1);
+    check!(mmap_fixed(DATA_BASE, 2 * SPAN), 2);
+    let p = DATA_BASE + 0x80;
+    bndmk0(p, p + 7);
+    bndstx0(p, p);
+    check!(stat(STAT_TABLES_ALLOCATED) == 1, 3);
+    let entry = read(entry_addr(bd, p));
+    check!(sys(SYS_MPX_DISABLE, 0, 0, 0) == 0, 4);
+    check!(munmap(DATA_BASE, SPAN) == 0, 5);
+    check!(stat(STAT_TABLES_FREED) == 0, 6);
+    check!(read(entry_addr(bd, p)) == entry, 7);
+    check!(stat(STAT_TABLE_FRAMES) == 1, 8);
+    let q = DATA_BASE + SPAN + 0x80;
+    bndstx0(q, q);
+    99
+}
+
 /// `load-alloc`: BNDLDX in an empty span allocates a table and loads INIT bounds.
 #[link_section = ".user.text"]
 pub extern "C" fn prog_load_alloc(_: u64) -> ! {
@@ -439,6 +472,10 @@ pub enum Program {
     CorruptUnmap,
     /// [`prog_churn`].
     Churn,
+    /// [`prog_segv`].
+    Segv,
+    /// [`prog_disable`].
+    Disable,
 }
 
 macro_rules! address_of {
@@ -465,6 +502,8 @@ impl Program {
             Program::CorruptStore => address_of!(prog_corrupt_store),
             Program::CorruptUnmap => address_of!(prog_corrupt_unmap),
             Program::Churn => address_of!(prog_churn),
+            Program::Segv => address_of!(prog_segv),
+            Program::Disable => address_of!(prog_disable),
         }
     }
 }
