@@ -28,7 +28,7 @@ impl RegisterFile for TrapFrame {
 
 /// Handles vector 5.
 pub fn handle_bound_range(frame: &mut TrapFrame) {
-    if !frame.from_user() {
+    if !frame.is_from_user() {
         if crate::quirk::on_kernel_bound_fault() {
             return;
         }

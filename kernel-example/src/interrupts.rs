@@ -54,7 +54,7 @@ pub struct TrapFrame {
 
 impl TrapFrame {
     /// Whether the trap interrupted ring 3.
-    pub fn from_user(&self) -> bool {
+    pub fn is_from_user(&self) -> bool {
         self.cs & 3 == 3
     }
 }
@@ -172,8 +172,9 @@ static IDT: Once<InterruptDescriptorTable> = Once::new();
 pub fn init() {
     let idt = IDT.call_once(|| {
         let mut idt = InterruptDescriptorTable::new();
-        // SAFETY: the table is defined in the assembly above with 33 entries.
-        let stubs = unsafe { &*(&raw const trap_stub_table) };
+        // SAFETY: the table is defined in the assembly above with 33 entries and is
+        // never written.
+        let stubs: &[u64; 33] = unsafe { &trap_stub_table };
         for (i, &addr) in stubs.iter().enumerate() {
             let vector = if i < 32 {
                 i as u8
@@ -222,10 +223,10 @@ pub fn init() {
 /// Called by the common stub with interrupts disabled.
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     match frame.vector {
-        VECTOR_SYSCALL if frame.from_user() => crate::syscall::handle(frame),
+        VECTOR_SYSCALL if frame.is_from_user() => crate::syscall::handle(frame),
         VECTOR_BOUND_RANGE => crate::bounds::handle_bound_range(frame),
         VECTOR_PAGE_FAULT => crate::process::handle_page_fault(frame),
-        _ if frame.from_user() => {
+        _ if frame.is_from_user() => {
             kprintln!(
                 "user exception {} (error {:#x}) at rip {:#x}",
                 exception_name(frame.vector),

@@ -107,7 +107,7 @@ pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
     kprintln!(
         "memory: {} frames free ({} MiB); command line: {:?}",
         frames::free_count(),
-        frames::free_count() * 4096 >> 20,
+        (frames::free_count() * 4096) >> 20,
         boot.command_line
     );
 

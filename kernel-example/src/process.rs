@@ -124,7 +124,7 @@ impl Mm {
         backing: Backing,
         writable: bool,
     ) -> MapResult {
-        if len == 0 || len % PAGE != 0 {
+        if len == 0 || !len.is_multiple_of(PAGE) {
             return Err(MmError::Invalid);
         }
         let start = match start {
@@ -320,7 +320,7 @@ impl UserMemory {
         write: bool,
     ) -> Result<*mut u8, AccessFault> {
         let fault = AccessFault { address };
-        if address >= paging::USER_END || address % width.bytes() != 0 {
+        if address >= paging::USER_END || !address.is_multiple_of(width.bytes()) {
             return Err(fault);
         }
         let (phys, flags) = paging::translate(self.root, address).ok_or(fault)?;
@@ -615,7 +615,7 @@ pub fn run(entry: u64, arg: u64) -> Outcome {
 /// The page-fault handler (vector 14).
 pub fn handle_page_fault(frame: &mut TrapFrame) {
     let address = x86_64::registers::control::Cr2::read_raw();
-    if !frame.from_user() {
+    if !frame.is_from_user() {
         crate::interrupts::kernel_fault(frame, "kernel page fault");
     }
     let write = frame.error_code & 2 != 0;

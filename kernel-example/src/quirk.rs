@@ -54,7 +54,7 @@ pub fn decoding() -> BaseDecoding {
 }
 
 /// Runs the probe (kernel mode, before any process). Returns the decoding, or the
-/// BNDSTATUS seen if it matches neither formula.
+/// BNDSTATUS seen if it matches neither formula (0: no `#BR` at all).
 pub fn probe() -> Result<BaseDecoding, u64> {
     let cfg = WANT | 1;
     let candidates = [
@@ -69,11 +69,9 @@ pub fn probe() -> Result<BaseDecoding, u64> {
     ];
     // A scratch address space whose low half holds both candidate directory pages.
     let root = paging::new_user_root().expect("frame for the probe");
-    let mut pages = [None, None];
-    for (slot, &(_, base)) in pages.iter_mut().zip(&candidates) {
+    for &(_, base) in &candidates {
         let frame = frames::alloc().expect("frame for the probe");
         paging::map_user(root, base, frame, true).expect("map the probe page");
-        *slot = Some(frame);
     }
     paging::activate(root);
     PROBING.store(true, Ordering::SeqCst);
@@ -93,11 +91,10 @@ pub fn probe() -> Result<BaseDecoding, u64> {
     // SAFETY: turning supervisor MPX off (again) is always valid.
     unsafe { cpu::write_bndcfgs(0) };
     paging::activate(paging::kernel_root());
-    for (&(_, base), frame) in candidates.iter().zip(pages) {
+    for &(_, base) in &candidates {
         if let Some(frame) = paging::unmap_user(root, base) {
             frames::free(frame);
         }
-        let _ = frame;
     }
     paging::free_user_root(root);
 

@@ -71,7 +71,7 @@ fn mmap(addr: u64, len: u64, flags: u64) -> u64 {
 }
 
 fn munmap(addr: u64, len: u64) -> u64 {
-    if addr % PAGE != 0 || len == 0 {
+    if !addr.is_multiple_of(PAGE) || len == 0 {
         return errno(EINVAL);
     }
     let Some(end) = addr.checked_add(len).map(|e| (e + PAGE - 1) & !(PAGE - 1)) else {
