@@ -78,6 +78,23 @@ pub fn init() -> Result<XsaveLayout, Missing> {
     Ok(layout)
 }
 
+/// Turns on SMEP and SMAP where the CPU has them: the kernel never executes or
+/// dereferences user memory directly (it reaches user pages through the physical map),
+/// so any such access is a bug worth a fault. Call after the boot probe, whose
+/// directory pages are user pages. Returns (SMEP, SMAP) as enabled.
+pub fn protect_user_memory() -> (bool, bool) {
+    let leaf7 = __cpuid_count(7, 0);
+    let smep = leaf7.ebx & (1 << 7) != 0;
+    let smap = leaf7.ebx & (1 << 20) != 0;
+    let mut add = Cr4Flags::empty();
+    add.set(Cr4Flags::SUPERVISOR_MODE_EXECUTION_PROTECTION, smep);
+    add.set(Cr4Flags::SUPERVISOR_MODE_ACCESS_PREVENTION, smap);
+    // SAFETY: both features are supported (CPUID), and the kernel neither runs user
+    // code in ring 0 nor touches user virtual addresses (RFLAGS.AC stays clear).
+    unsafe { Cr4::update(|flags| flags.insert(add)) };
+    (smep, smap)
+}
+
 /// The XSAVE layout found by [`init`].
 pub fn layout() -> XsaveLayout {
     *LAYOUT.get().expect("cpu::init not called")

@@ -135,6 +135,8 @@ pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
             exit_qemu(Verdict::Fail);
         }
     }
+    let (smep, smap) = cpu::protect_user_memory();
+    kprintln!("cpu: SMEP {}, SMAP {}", on_off(smep), on_off(smap));
 
     let selected = boot
         .command_line
@@ -167,6 +169,14 @@ pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
     } else {
         kprintln!("MPX-VERDICT fail");
         exit_qemu(Verdict::Fail)
+    }
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on {
+        "on"
+    } else {
+        "off (not supported)"
     }
 }
 
