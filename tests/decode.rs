@@ -1,16 +1,16 @@
 //! Host tests for the bounds-check decoder and the violation report.
 //!
-//! # The binutils table
+//! # The binutils tables
 //!
-//! [`AGREE`] and [`REJECT`] at the end of this file were produced with GNU
-//! as 2.40 and objdump 2.40 (Debian): each row's `source` was assembled on
-//! its own (`as --64` or `as --32`, one instruction per object, at offset 0)
-//! and disassembled with `objdump -d --insn-width=16`; `bytes` and
-//! `objdump` are that output, verbatim. Rows whose source is `.byte ...`
-//! cover encodings as never emits (redundant prefixes, SIB index 100, REX
-//! placement, `67`). The ignored test [`table_matches_installed_binutils`]
-//! repeats the assembly and prints any row that no longer matches, in the
-//! table's own syntax; run it with
+//! [`AGREE`], [`REJECT`] and [`DISAGREE`] at the end of this file were
+//! produced with GNU as 2.40 and objdump 2.40 (Debian): each row's `source`
+//! was assembled on its own (`as --64` or `as --32`, one object per row, at
+//! offset 0) and disassembled with `objdump -d --insn-width=16`; `bytes` and
+//! `objdump` are that output, verbatim (several instructions are joined by
+//! ` | `). Rows whose source is `.byte ...` cover encodings as never emits
+//! (redundant prefixes, SIB index 100, REX placement, `67`). The ignored test
+//! [`table_matches_installed_binutils`] repeats the assembly and prints every
+//! row that no longer matches, in the table's own syntax; run it with
 //! `cargo test --test decode -- --ignored` after adding a row (`bytes` and
 //! `objdump` may be left empty in a new row and copied from its output).
 //!
@@ -25,17 +25,21 @@
 //! * give `Truncated` for every shorter copy and the same result for every
 //!   longer one (junk appended, up to 20 bytes).
 //!
-//! For each [`REJECT`] row the decoder must return the listed error; objdump
-//! shows `(bad)` or a different instruction there, with one deliberate
-//! disagreement: objdump prints `lock bndcl ...`, while the SDM says LOCK
-//! makes every MPX instruction #UD, so such bytes can never have raised a
-//! bound-range #BR and the decoder rejects them (`LockPrefix`).
+//! For each [`REJECT`] row the decoder returns the listed error and objdump
+//! shows `(bad)` or some other instruction.
 //!
-//! Two more places where objdump is not the reference, both per the SDM
-//! (vol. 1 table 17-3): in 64-bit mode `67` is ignored by MPX (objdump
-//! agrees: it prints an unused `addr32` and 64-bit registers); in 32-bit
-//! mode `67` with a memory operand is #UD (objdump prints `(bad)`), while
-//! the register form ignores it (objdump agrees).
+//! [`DISAGREE`] lists where the decoder follows the SDM and objdump does not,
+//! each with its reason: a LOCK prefix (objdump prints `lock bndcl`, the CPU
+//! raises #UD) and two REX prefixes in a row (objdump splits the instruction,
+//! the CPU ignores the first REX).
+//!
+//! Not disagreements, although objdump's output looks odd, per the SDM
+//! (vol. 1 table 17-3): in 64-bit mode `67` is ignored by MPX (objdump prints
+//! an unused `addr32` and 64-bit registers, as the decoder does); in 32-bit
+//! mode `67` with a memory operand is #UD (objdump prints `(bad)`), while the
+//! register form ignores it (objdump agrees). A REX followed by a legacy
+//! prefix is ignored; objdump shows it on a line of its own and the decoder
+//! counts it as part of the instruction, which is where RIP points.
 
 use mpx::arch::Mode;
 use mpx::violation::{
@@ -49,6 +53,12 @@ const L64: Mode = Mode::Long64;
 const C32: Mode = Mode::Compat32;
 
 /// A row objdump and the decoder both accept as BNDCL/BNDCU/BNDCN.
+///
+/// `objdump` is every instruction objdump saw in `bytes`, joined by ` | `:
+/// normally one, but objdump shows a REX that a legacy prefix follows as a
+/// separate `rex.W`-style line, while the CPU ignores such a REX as part of
+/// the instruction (SDM vol. 2A §2.2.1: "Other placements are ignored"), and
+/// so does the decoder.
 struct Agree {
     mode: Mode,
     source: &'static str,
@@ -93,6 +103,35 @@ const fn bad(
         bytes,
         objdump,
         error,
+    }
+}
+
+/// A row where the decoder follows the SDM and objdump does something else.
+struct Disagree {
+    mode: Mode,
+    source: &'static str,
+    bytes: &'static [u8],
+    objdump: &'static str,
+    /// Our result: the rendered check (normalised objdump syntax) or error.
+    ours: Result<&'static str, DecodeError>,
+    why: &'static str,
+}
+
+const fn differ(
+    mode: Mode,
+    source: &'static str,
+    bytes: &'static [u8],
+    objdump: &'static str,
+    ours: Result<&'static str, DecodeError>,
+    why: &'static str,
+) -> Disagree {
+    Disagree {
+        mode,
+        source,
+        bytes,
+        objdump,
+        ours,
+        why,
     }
 }
 
@@ -298,8 +337,9 @@ fn decode_ok(mode: Mode, bytes: &[u8], source: &str) -> BoundsCheck {
 fn table_is_big_enough() {
     // Every kind in both modes, every register operand, plus the special
     // cases listed in the module docs.
-    assert_eq!(AGREE.len(), 446);
-    assert_eq!(REJECT.len(), 32);
+    assert_eq!(AGREE.len(), 450);
+    assert_eq!(REJECT.len(), 30);
+    assert_eq!(DISAGREE.len(), 3);
     for mode in [L64, C32] {
         for kind in [
             CheckKind::Lower,
@@ -324,7 +364,22 @@ fn agrees_with_objdump() {
         let check = decode_ok(row.mode, row.bytes, row.source);
         assert_eq!(check.length, row.bytes.len(), "{}", row.source);
         assert_eq!(check.mode, row.mode);
-        let (expected, comment) = normalize_objdump(row.objdump);
+        let (lone_rex, last) = match row.objdump.rsplit_once(" | ") {
+            Some((lone_rex, last)) => (Some(lone_rex), last),
+            None => (None, row.objdump),
+        };
+        if let Some(lone_rex) = lone_rex {
+            assert!(
+                row.mode == L64
+                    && lone_rex
+                        .split(" | ")
+                        .all(|word| is_prefix_word(word.trim())),
+                "{}: {}",
+                row.source,
+                row.objdump
+            );
+        }
+        let (expected, comment) = normalize_objdump(last);
         assert_eq!(render(&check), expected, "{} ({:?})", row.source, row.mode);
 
         // RIP-relative target: the row was assembled at address 0.
@@ -368,25 +423,41 @@ fn rejects_what_objdump_rejects() {
             row.source
         );
         let first = row.objdump.split(" | ").next().unwrap();
-        let (normalized, _) = normalize_objdump(first.trim_start_matches("lock "));
+        let (normalized, _) = normalize_objdump(first);
         let objdump_accepts_check = ["bndcl ", "bndcu ", "bndcn "]
             .iter()
             .any(|m| normalized.starts_with(m))
             && !normalized.contains("(bad)");
-        if row.error == DecodeError::LockPrefix {
-            // The one deliberate disagreement (see the module docs).
-            assert!(
-                first.starts_with("lock ") && objdump_accepts_check,
-                "{}",
-                row.source
-            );
-        } else {
-            assert!(
-                !objdump_accepts_check,
-                "{}: objdump {:?}",
-                row.source, row.objdump
-            );
-        }
+        assert!(
+            !objdump_accepts_check,
+            "{}: objdump {:?}",
+            row.source, row.objdump
+        );
+    }
+}
+
+#[test]
+fn deliberate_disagreements() {
+    for row in DISAGREE {
+        let ours = decode(row.mode, row.bytes).map(|check| {
+            assert_eq!(check.length, row.bytes.len(), "{}", row.source);
+            render(&check)
+        });
+        assert_eq!(
+            ours.as_deref().map_err(|e| *e),
+            row.ours,
+            "{} ({})",
+            row.source,
+            row.why
+        );
+        let last = row.objdump.rsplit(" | ").next().unwrap();
+        let (theirs, _) = normalize_objdump(last);
+        assert_ne!(
+            Ok(theirs.as_str()),
+            row.ours,
+            "{}: not a disagreement",
+            row.source
+        );
     }
 }
 
@@ -539,14 +610,9 @@ fn table_matches_installed_binutils() {
     let mut mismatches = 0;
     for (n, row) in AGREE.iter().enumerate() {
         let got = assemble(row.mode, row.source, n);
-        let fresh = match got.as_slice() {
-            [(bytes, text)] => (bytes.clone(), text.clone()),
-            _ => {
-                mismatches += 1;
-                eprintln!("not one instruction: {} -> {got:?}", row.source);
-                continue;
-            }
-        };
+        let bytes: Vec<u8> = got.iter().flat_map(|(bytes, _)| bytes.clone()).collect();
+        let texts: Vec<&str> = got.iter().map(|(_, text)| text.as_str()).collect();
+        let fresh = (bytes, texts.join(" | "));
         if fresh.0 != row.bytes || fresh.1 != row.objdump {
             mismatches += 1;
             eprintln!(
@@ -572,6 +638,24 @@ fn table_matches_installed_binutils() {
                 row_text(&bytes),
                 text,
                 row.error
+            );
+        }
+    }
+    for (n, row) in DISAGREE.iter().enumerate() {
+        let got = assemble(row.mode, row.source, AGREE.len() + REJECT.len() + n);
+        let bytes: Vec<u8> = got.iter().flat_map(|(bytes, _)| bytes.clone()).collect();
+        let texts: Vec<&str> = got.iter().map(|(_, text)| text.as_str()).collect();
+        let text = texts.join(" | ");
+        if bytes != row.bytes || text != row.objdump {
+            mismatches += 1;
+            eprintln!(
+                "    differ({}, {:?}, {}, {:?}, {:?}, {:?}),",
+                if row.mode == L64 { "L64" } else { "C32" },
+                row.source,
+                row_text(&bytes),
+                text,
+                row.ours,
+                row.why
             );
         }
     }
@@ -1041,6 +1125,10 @@ const AGREE: &[Agree] = &[
     ok(L64, ".byte 0x67,0xf2,0x0f,0x1a,0x44,0x24,0x08", &[0x67, 0xf2, 0x0f, 0x1a, 0x44, 0x24, 0x08], "addr32 bndcu 0x8(%rsp),%bnd0"),
     ok(L64, ".byte 0x67,0xf2,0x42,0x0f,0x1a,0x04,0xe4", &[0x67, 0xf2, 0x42, 0x0f, 0x1a, 0x04, 0xe4], "addr32 bndcu (%rsp,%r12,8),%bnd0"),
     ok(L64, ".byte 0x67,0xf2,0x0f,0x1a,0xc0", &[0x67, 0xf2, 0x0f, 0x1a, 0xc0], "addr32 bndcu %rax,%bnd0"),
+    ok(L64, ".byte 0x48,0xf3,0x0f,0x1a,0x00", &[0x48, 0xf3, 0x0f, 0x1a, 0x00], "rex.W | bndcl  (%rax),%bnd0"),
+    ok(L64, ".byte 0x41,0xf2,0x0f,0x1a,0x04,0x24", &[0x41, 0xf2, 0x0f, 0x1a, 0x04, 0x24], "rex.B | bndcu  (%rsp),%bnd0"),
+    ok(L64, ".byte 0x4c,0x66,0xf2,0x0f,0x1b,0x08", &[0x4c, 0x66, 0xf2, 0x0f, 0x1b, 0x08], "rex.WR | data16 bndcn (%rax),%bnd1"),
+    ok(L64, ".byte 0x4f,0x41,0xf3,0x0f,0x1a,0x44,0x24,0x08", &[0x4f, 0x41, 0xf3, 0x0f, 0x1a, 0x44, 0x24, 0x08], "rex.WRXB | rex.B | bndcl  0x8(%rsp),%bnd0"),
     ok(L64, ".byte 0xf3,0x40,0x0f,0x1a,0x00", &[0xf3, 0x40, 0x0f, 0x1a, 0x00], "rex bndcl (%rax),%bnd0"),
     ok(L64, ".byte 0xf3,0x48,0x0f,0x1a,0x00", &[0xf3, 0x48, 0x0f, 0x1a, 0x00], "rex.W bndcl (%rax),%bnd0"),
     ok(L64, ".byte 0xf2,0x49,0x0f,0x1a,0xc7", &[0xf2, 0x49, 0x0f, 0x1a, 0xc7], "rex.WB bndcu %r15,%bnd0"),
@@ -1234,7 +1322,6 @@ const REJECT: &[Reject] = &[
     bad(L64, "nop", &[0x90], "nop", DecodeError::NotABoundsCheck),
     bad(L64, "ud2", &[0x0f, 0x0b], "ud2", DecodeError::NotABoundsCheck),
     bad(L64, ".byte 0x2e,0x2e,0x2e,0x2e,0x2e,0x2e,0x2e,0x2e,0xf3,0x0f,0x1a,0x80,0x01,0x02,0x03,0x04", &[0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0xf3, 0x0f, 0x1a, 0x80, 0x01, 0x02, 0x03, 0x04], "cs cs cs cs cs cs cs cs (bad) | .byte 0x4", DecodeError::TooLong),
-    bad(L64, ".byte 0xf0,0xf3,0x0f,0x1a,0x00", &[0xf0, 0xf3, 0x0f, 0x1a, 0x00], "lock bndcl (%rax),%bnd0", DecodeError::LockPrefix),
     bad(C32, ".byte 0x67,0xf3,0x0f,0x1a,0x00", &[0x67, 0xf3, 0x0f, 0x1a, 0x00], "addr16 bndcl (bad),%bnd0", DecodeError::SixteenBitAddressing),
     bad(C32, ".byte 0x67,0xf2,0x0f,0x1b,0x47,0x10", &[0x67, 0xf2, 0x0f, 0x1b, 0x47, 0x10], "addr16 bndcn (bad),%bnd0 | .byte 0x10", DecodeError::SixteenBitAddressing),
     bad(C32, ".byte 0xf3,0x0f,0x1a,0x20", &[0xf3, 0x0f, 0x1a, 0x20], "bndcl  (%eax),(bad)", DecodeError::BadBoundRegister { number: 4 }),
@@ -1247,5 +1334,15 @@ const REJECT: &[Reject] = &[
     bad(C32, "bndstx %bnd0, (%eax,%ebx)", &[0x0f, 0x1b, 0x04, 0x18], "bndstx %bnd0,(%eax,%ebx,1)", DecodeError::NotABoundsCheck),
     bad(C32, "bound %eax, (%ecx)", &[0x62, 0x01], "bound  %eax,(%ecx)", DecodeError::NotABoundsCheck),
     bad(C32, ".byte 0x2e,0x2e,0x2e,0x2e,0x2e,0x2e,0x2e,0x2e,0xf3,0x0f,0x1a,0x80,0x01,0x02,0x03,0x04", &[0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0xf3, 0x0f, 0x1a, 0x80, 0x01, 0x02, 0x03, 0x04], "cs cs cs cs cs cs cs (bad) | .byte 0x4", DecodeError::TooLong),
-    bad(C32, ".byte 0xf0,0xf3,0x0f,0x1a,0x00", &[0xf0, 0xf3, 0x0f, 0x1a, 0x00], "lock bndcl (%eax),%bnd0", DecodeError::LockPrefix),
+];
+
+/// Encodings where the decoder deliberately differs from objdump, and why.
+#[rustfmt::skip]
+const DISAGREE: &[Disagree] = &[
+    differ(L64, ".byte 0xf0,0xf3,0x0f,0x1a,0x00", &[0xf0, 0xf3, 0x0f, 0x1a, 0x00], "lock bndcl (%rax),%bnd0", Err(DecodeError::LockPrefix),
+        "SDM: LOCK on any MPX instruction is #UD, so these bytes never raise #BR"),
+    differ(C32, ".byte 0xf0,0xf3,0x0f,0x1a,0x00", &[0xf0, 0xf3, 0x0f, 0x1a, 0x00], "lock bndcl (%eax),%bnd0", Err(DecodeError::LockPrefix),
+        "SDM: LOCK on any MPX instruction is #UD, so these bytes never raise #BR"),
+    differ(L64, ".byte 0xf3,0x44,0x41,0x0f,0x1a,0x00", &[0xf3, 0x44, 0x41, 0x0f, 0x1a, 0x00], "repz rex.R | bndldx (%r8),%bnd0", Ok("bndcl (%r8),%bnd0"),
+        "SDM vol. 2A 2.2.1: a REX not immediately before 0F is ignored; objdump ends the instruction at the second REX"),
 ];

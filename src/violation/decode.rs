@@ -820,6 +820,9 @@ mod tests {
         let c = ok(Mode::Long64, &[0x41, 0xF3, 0x0F, 0x1A, 0x00]);
         assert_eq!(memory(&c).base, Base::Register(Gpr::RAX));
         assert_eq!(c.length, 5);
+        // 41 then 40: the REX.B of the first one is gone too.
+        let c = ok(Mode::Long64, &[0xF3, 0x41, 0x40, 0x0F, 0x1A, 0x00]);
+        assert_eq!(memory(&c).base, Base::Register(Gpr::RAX));
         // Two REX: the last one counts.
         let c = ok(Mode::Long64, &[0xF3, 0x44, 0x41, 0x0F, 0x1A, 0x00]);
         assert_eq!(memory(&c).base, Base::Register(Gpr::R8));
