@@ -111,7 +111,12 @@ impl BoundsTableEntry {
     /// In 32-bit mode only the low halves of the fields are kept. Returns the
     /// number of bytes used (32 or 16).
     pub fn to_bytes(&self, mode: Mode, out: &mut [u8; 32]) -> usize {
-        let fields = [self.lower, self.upper_complemented, self.pointer, self.reserved];
+        let fields = [
+            self.lower,
+            self.upper_complemented,
+            self.pointer,
+            self.reserved,
+        ];
         let width = match mode {
             Mode::Long64 => 8,
             Mode::Compat32 => 4,

@@ -194,10 +194,7 @@ mod tests {
         // Upper-half addresses: bits 63:48 are ignored.
         let upper = 0xffff_8000_0000_0000u64;
         assert_eq!(g.directory_entry_offset(upper), (1u64 << 27) * 8);
-        assert_eq!(
-            g.directory_entry_offset(u64::MAX),
-            g.directory_bytes() - 8
-        );
+        assert_eq!(g.directory_entry_offset(u64::MAX), g.directory_bytes() - 8);
         // The low 3 bits are ignored.
         assert_eq!(g.table_entry_offset(7), 0);
         assert_eq!(g.table_entry_offset(8), 32);
@@ -223,7 +220,10 @@ mod tests {
                 g.directory_bytes()
             );
             assert_eq!(g.span_bytes() * g.directory_entries(), g.address_limit());
-            assert_eq!(g.table_offset_for_span_offset(g.span_bytes()), g.table_bytes());
+            assert_eq!(
+                g.table_offset_for_span_offset(g.span_bytes()),
+                g.table_bytes()
+            );
             assert_eq!(Geometry::of(g.mode()), g);
         }
     }

@@ -163,8 +163,16 @@ mod tests {
         let cases = [
             (0x0, BoundsErrorCode::NotMpx, 0),
             (0x1, BoundsErrorCode::BoundRange, 0),
-            (0x7fff_0000_1232, BoundsErrorCode::InvalidDirectoryEntry, 0x7fff_0000_1230),
-            (0x7fff_0000_1233, BoundsErrorCode::Reserved, 0x7fff_0000_1230),
+            (
+                0x7fff_0000_1232,
+                BoundsErrorCode::InvalidDirectoryEntry,
+                0x7fff_0000_1230,
+            ),
+            (
+                0x7fff_0000_1233,
+                BoundsErrorCode::Reserved,
+                0x7fff_0000_1230,
+            ),
         ];
         for (raw, code, addr) in cases {
             let s = BndStatus::from_raw(raw);

@@ -99,7 +99,9 @@ impl MpxManager {
 
         // Look first: a stale #BR or a lost race needs no table, and a corrupt
         // entry must not cost one.
-        let value = self.read_entry(user, entry, fault_in).map_err(unreachable)?;
+        let value = self
+            .read_entry(user, entry, fault_in)
+            .map_err(unreachable)?;
         match DirectoryEntry::from_raw(value).state(&self.geometry) {
             EntryState::Table(_) => return Ok(BoundsFault::AlreadyInstalled { entry }),
             EntryState::Corrupt(value) => {
