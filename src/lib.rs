@@ -5,6 +5,8 @@
 
 pub mod arch;
 pub mod lock;
-pub mod mm;
-pub mod violation;
 pub mod manager;
+pub mod mm;
+#[cfg(any(test, feature = "sim"))]
+pub mod sim;
+pub mod violation;

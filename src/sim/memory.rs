@@ -1,0 +1,251 @@
+//! Sparse, page-granular simulated memory and the kernel's user access over it.
+//!
+//! Only touched pages cost host memory: a 2 GiB directory or a 4 MiB table
+//! that holds one entry costs one page. A page is either resident or swapped
+//! out (content kept, but not present: any access faults until it is
+//! faulted back in), which lets tests put a directory page out of reach.
+
+use crate::arch::layout::PAGE_SIZE;
+use crate::mm::{AccessFault, EntryWidth, UserAccess};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+type PageData = Box<[u8; PAGE_SIZE as usize]>;
+
+/// State of one populated page.
+#[derive(Debug)]
+enum Page {
+    Resident(PageData),
+    Swapped(PageData),
+}
+
+/// All populated pages of one simulated process, by page address.
+#[derive(Debug, Default)]
+pub(crate) struct PageStore {
+    pages: Mutex<BTreeMap<u64, Page>>,
+}
+
+pub(crate) const fn page_of(address: u64) -> u64 {
+    address & !(PAGE_SIZE - 1)
+}
+
+impl PageStore {
+    fn with_pages<R>(&self, f: impl FnOnce(&mut BTreeMap<u64, Page>) -> R) -> R {
+        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut pages)
+    }
+
+    /// Makes the page holding `address` resident (zero-filled if new).
+    pub(crate) fn populate(&self, address: u64) {
+        self.with_pages(|pages| {
+            let page = pages
+                .remove(&page_of(address))
+                .map(|p| match p {
+                    Page::Resident(d) | Page::Swapped(d) => d,
+                })
+                .unwrap_or_else(|| Box::new([0; PAGE_SIZE as usize]));
+            pages.insert(page_of(address), Page::Resident(page));
+        });
+    }
+
+    /// Puts a resident page out of reach, keeping its content. Returns
+    /// whether there was a resident page.
+    pub(crate) fn swap_out(&self, address: u64) -> bool {
+        self.with_pages(|pages| match pages.remove(&page_of(address)) {
+            Some(Page::Resident(d)) | Some(Page::Swapped(d)) => {
+                pages.insert(page_of(address), Page::Swapped(d));
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// Drops every page in `[start, end)`; returns the resident bytes freed.
+    pub(crate) fn discard(&self, start: u64, end: u64) -> u64 {
+        self.with_pages(|pages| {
+            let doomed: Vec<u64> = pages.range(start..end).map(|(&a, _)| a).collect();
+            let mut freed = 0;
+            for address in doomed {
+                if let Some(Page::Resident(_)) = pages.remove(&address) {
+                    freed += PAGE_SIZE;
+                }
+            }
+            freed
+        })
+    }
+
+    /// Whether the page holding `address` is resident or swapped.
+    pub(crate) fn is_populated(&self, address: u64) -> bool {
+        self.with_pages(|pages| pages.contains_key(&page_of(address)))
+    }
+
+    /// The first populated page in `[start, end)`.
+    pub(crate) fn next_populated(&self, start: u64, end: u64) -> Option<u64> {
+        self.with_pages(|pages| {
+            pages
+                .range(page_of(start)..end)
+                .next()
+                .map(|(&address, _)| address)
+        })
+    }
+
+    /// Resident bytes in `[start, end)`.
+    pub(crate) fn resident_bytes(&self, start: u64, end: u64) -> u64 {
+        self.with_pages(|pages| {
+            pages
+                .range(start..end)
+                .filter(|(_, p)| matches!(p, Page::Resident(_)))
+                .count() as u64
+                * PAGE_SIZE
+        })
+    }
+
+    /// Resident bytes overall.
+    pub(crate) fn total_resident(&self) -> u64 {
+        self.resident_bytes(0, u64::MAX)
+    }
+
+    /// Runs `f` on the bytes `[address, address + len)` if the page is
+    /// resident; the range must not cross a page. `None` if not present.
+    pub(crate) fn access<R>(
+        &self,
+        address: u64,
+        len: u64,
+        f: impl FnOnce(&mut [u8]) -> R,
+    ) -> Option<R> {
+        let offset = (address - page_of(address)) as usize;
+        if offset + len as usize > PAGE_SIZE as usize {
+            return None;
+        }
+        self.with_pages(|pages| match pages.get_mut(&page_of(address)) {
+            Some(Page::Resident(data)) => Some(f(&mut data[offset..offset + len as usize])),
+            _ => None,
+        })
+    }
+
+    /// Loads a little-endian value of `width` bytes from a resident page.
+    pub(crate) fn load(&self, address: u64, width: u64) -> Option<u64> {
+        self.access(address, width, |bytes| {
+            let mut raw = [0u8; 8];
+            raw[..bytes.len()].copy_from_slice(bytes);
+            u64::from_le_bytes(raw)
+        })
+    }
+
+    /// Reads a value whatever the page's state (zero if never touched),
+    /// without changing it: for inspection by tests.
+    pub(crate) fn peek(&self, address: u64, width: u64) -> u64 {
+        let offset = (address - page_of(address)) as usize;
+        self.with_pages(|pages| match pages.get(&page_of(address)) {
+            Some(Page::Resident(d) | Page::Swapped(d)) => {
+                let mut raw = [0u8; 8];
+                let end = (offset + width as usize).min(PAGE_SIZE as usize);
+                raw[..end - offset].copy_from_slice(&d[offset..end]);
+                u64::from_le_bytes(raw)
+            }
+            None => 0,
+        })
+    }
+
+    /// Stores a little-endian value of `width` bytes into a resident page.
+    pub(crate) fn store(&self, address: u64, width: u64, value: u64) -> Option<()> {
+        self.access(address, width, |bytes| {
+            let len = bytes.len();
+            bytes.copy_from_slice(&value.to_le_bytes()[..len]);
+        })
+    }
+
+    /// Compare-exchange of `width` bytes on a resident page (atomic: the
+    /// store's lock is held throughout).
+    pub(crate) fn compare_exchange(
+        &self,
+        address: u64,
+        width: u64,
+        current: u64,
+        new: u64,
+    ) -> Option<Result<u64, u64>> {
+        self.access(address, width, |bytes| {
+            let len = bytes.len();
+            let mut raw = [0u8; 8];
+            raw[..len].copy_from_slice(bytes);
+            let actual = u64::from_le_bytes(raw);
+            if actual == current {
+                bytes.copy_from_slice(&new.to_le_bytes()[..len]);
+                Ok(actual)
+            } else {
+                Err(actual)
+            }
+        })
+    }
+}
+
+/// The kernel's user access for a simulated process: page faults disabled,
+/// user addresses only.
+#[derive(Debug)]
+pub(crate) struct SimUser<'a> {
+    pub(crate) store: &'a PageStore,
+    pub(crate) user_limit: u64,
+}
+
+impl SimUser<'_> {
+    fn check(&self, address: u64, width: EntryWidth) -> Result<(), AccessFault> {
+        let fits = address
+            .checked_add(width.bytes())
+            .is_some_and(|end| end <= self.user_limit);
+        if fits && address % width.bytes() == 0 {
+            Ok(())
+        } else {
+            Err(AccessFault { address })
+        }
+    }
+}
+
+impl UserAccess for SimUser<'_> {
+    fn read_entry(&self, address: u64, width: EntryWidth) -> Result<u64, AccessFault> {
+        self.check(address, width)?;
+        self.store
+            .load(address, width.bytes())
+            .ok_or(AccessFault { address })
+    }
+
+    fn compare_exchange_entry(
+        &self,
+        address: u64,
+        width: EntryWidth,
+        current: u64,
+        new: u64,
+    ) -> Result<Result<u64, u64>, AccessFault> {
+        self.check(address, width)?;
+        self.store
+            .compare_exchange(address, width.bytes(), current, new)
+            .ok_or(AccessFault { address })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_sparse_and_swappable() {
+        let store = PageStore::default();
+        assert_eq!(store.load(0x5000, 8), None);
+        store.populate(0x5008);
+        assert_eq!(store.load(0x5000, 8), Some(0));
+        store.store(0x5010, 8, 42).unwrap();
+        assert!(store.swap_out(0x5000));
+        assert_eq!(store.load(0x5010, 8), None);
+        assert!(store.is_populated(0x5fff));
+        assert_eq!(store.resident_bytes(0, u64::MAX), 0);
+        store.populate(0x5000);
+        assert_eq!(store.load(0x5010, 8), Some(42));
+        assert_eq!(store.compare_exchange(0x5010, 4, 42, 7), Some(Ok(42)));
+        assert_eq!(store.compare_exchange(0x5010, 4, 42, 7), Some(Err(7)));
+        assert_eq!(store.next_populated(0x1000, 0x9000), Some(0x5000));
+        assert_eq!(store.next_populated(0x6000, 0x9000), None);
+        assert_eq!(store.discard(0, 0x10000), PAGE_SIZE);
+        assert_eq!(store.total_resident(), 0);
+        // A load must not cross a page.
+        assert_eq!(store.load(0x5ffc, 8), None);
+    }
+}

@@ -1,0 +1,419 @@
+//! A simulated MPX process, so the manager runs in `cargo test` on any machine.
+//!
+//! [`SimProcess`] is what a kernel plus an MPX CPU look like to one process:
+//! VMAs and sparse page-granular memory ([`memory`]), an mm lock, the
+//! [`MpxManager`] wired into munmap and #BR exactly as a kernel wires it, and
+//! a model of the hardware's BNDSTX/BNDLDX directory walk ([`SimProcess::bndstx`],
+//! [`SimProcess::bndldx`]) that raises #BR into the manager and retries the
+//! instruction. It implements the same traits a kernel does; nothing in it
+//! reaches around them into the manager.
+//!
+//! The CPU is SDM-conforming: the effective directory base is BNDCFGU[63:12].
+//! Errors a kernel would turn into SIGSEGV are `Err`s that leave the process
+//! usable.
+
+mod memory;
+mod space;
+
+use crate::arch::layout::PAGE_SIZE;
+use crate::arch::{
+    BndStatus, Bndcfg, BndcfgFlags, BoundsTableEntry, DirectoryEntry, Geometry, Mode,
+};
+use crate::lock::{FaultLockError, MmLock};
+use crate::manager::{
+    BoundsFault, BoundsFaultError, EnableError, MpxManager, Statistics, UnmapError,
+};
+use crate::mm::{AddressSpace, MmError, VmaKind};
+use memory::{PageStore, SimUser};
+use space::SimMm;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Why a simulated operation failed: what a real process would see as an
+/// error return or a signal. The process stays usable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SimError {
+    /// Bad arguments (Linux: EINVAL).
+    Invalid,
+    /// No room for the mapping (Linux: ENOMEM).
+    NoMemory,
+    /// A user access touched unmapped memory (Linux: SIGSEGV).
+    SegmentationFault {
+        /// The faulting address.
+        address: u64,
+    },
+    /// A #BR could not be handled (Linux: SIGSEGV).
+    BoundsFault(BoundsFaultError),
+    /// The unmap hook refused part of its work; the unmap itself happened
+    /// (Linux: SIGSEGV after munmap).
+    Unmap(UnmapError),
+    /// Management could not be enabled (Linux: ENXIO / EINVAL).
+    Enable(EnableError),
+    /// The page-fault path found the mm lock held for write by its own
+    /// thread (a deadlock the lock refused to enter).
+    WouldDeadlock,
+}
+
+impl From<MmError> for SimError {
+    fn from(e: MmError) -> SimError {
+        match e {
+            MmError::NoMemory | MmError::NoAddressSpace => SimError::NoMemory,
+            _ => SimError::Invalid,
+        }
+    }
+}
+
+/// #BRs one instruction may raise before the simulator gives up on it (a
+/// handled #BR is followed by a retry that succeeds, so 2 is the normal most).
+const MAX_BR_PER_INSTRUCTION: usize = 4;
+
+/// Spins the page-fault path waits on another thread's write lock per try.
+const FAULT_LOCK_SPINS: usize = 1 << 12;
+
+fn thread_context() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static ID: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    ID.with(|id| *id)
+}
+
+/// A simulated user process on an MPX CPU under a kernel that uses [`MpxManager`].
+#[derive(Debug)]
+pub struct SimProcess {
+    mm: MmLock<SimMm>,
+    store: Arc<PageStore>,
+    manager: MpxManager,
+    geometry: Geometry,
+    /// The process's BNDCFGU.
+    bndcfgu: AtomicU64,
+    /// First address above user space.
+    user_limit: u64,
+}
+
+impl Default for SimProcess {
+    fn default() -> SimProcess {
+        SimProcess::new()
+    }
+}
+
+impl SimProcess {
+    /// A 64-bit process with MPX off.
+    pub fn new() -> SimProcess {
+        SimProcess::with_mode(Mode::Long64)
+    }
+
+    /// A process of the given mode with MPX off. A 32-bit process has 4-byte
+    /// directory entries, 16 KiB tables and addresses below 4 GiB.
+    pub fn with_mode(mode: Mode) -> SimProcess {
+        let geometry = Geometry::of(mode);
+        let user_limit = match mode {
+            Mode::Long64 => 1 << 47,
+            Mode::Compat32 => 1 << 32,
+        };
+        let store = Arc::new(PageStore::default());
+        SimProcess {
+            mm: MmLock::new(SimMm::new(store.clone(), user_limit), thread_context),
+            store,
+            manager: MpxManager::new(mode),
+            geometry,
+            bndcfgu: AtomicU64::new(0),
+            user_limit,
+        }
+    }
+
+    /// The process's MPX geometry.
+    pub fn geometry(&self) -> Geometry {
+        self.geometry
+    }
+
+    /// The manager, for inspection.
+    pub fn manager(&self) -> &MpxManager {
+        &self.manager
+    }
+
+    /// The manager's statistics.
+    pub fn stats(&self) -> Statistics {
+        self.manager.statistics(&self.mm)
+    }
+
+    fn user(&self) -> SimUser<'_> {
+        SimUser {
+            store: &self.store,
+            user_limit: self.user_limit,
+        }
+    }
+
+    fn check_range(&self, addr: u64, len: u64) -> Result<u64, SimError> {
+        let end = addr.checked_add(len).ok_or(SimError::Invalid)?;
+        if len == 0 || addr % PAGE_SIZE != 0 || end > self.user_limit {
+            return Err(SimError::Invalid);
+        }
+        Ok(end)
+    }
+
+    /// Maps `len` bytes (rounded up to pages) of anonymous read-write memory
+    /// where the simulator chooses; returns the address.
+    pub fn mmap(&self, len: u64) -> Result<u64, SimError> {
+        let len = round_up_len(len)?;
+        let mut mm = self.mm.write();
+        let start = mm.find_free(len)?;
+        mm.insert(start, start + len, VmaKind::Data);
+        Ok(start)
+    }
+
+    /// Maps `len` bytes at `addr`, replacing whatever is there like
+    /// `MAP_FIXED` (the replaced part goes through the unmap hook).
+    pub fn mmap_fixed(&self, addr: u64, len: u64) -> Result<u64, SimError> {
+        let len = round_up_len(len)?;
+        let end = self.check_range(addr, len)?;
+        let mut mm = self.mm.write();
+        let hook = self.manager.notify_unmap(&mut mm, &self.user(), addr, end);
+        mm.remove_range(addr, end);
+        mm.insert(addr, end, VmaKind::Data);
+        hook.map(|_| addr).map_err(SimError::Unmap)
+    }
+
+    /// The kernel's munmap: the unmap hook, then removal of `[addr, addr + len)`.
+    pub fn munmap(&self, addr: u64, len: u64) -> Result<(), SimError> {
+        let len = round_up_len(len)?;
+        let end = self.check_range(addr, len)?;
+        let mut mm = self.mm.write();
+        let hook = self.manager.notify_unmap(&mut mm, &self.user(), addr, end);
+        mm.remove_range(addr, end);
+        hook.map(|_| ()).map_err(SimError::Unmap)
+    }
+
+    /// What a user MPX runtime does at start-up (GCC's libmpx): map a
+    /// directory, load BNDCFGU with it, and ask the kernel to manage tables.
+    /// Returns the directory base. If the kernel refuses, MPX is switched off
+    /// again, as libmpx does.
+    pub fn enable_mpx(&self) -> Result<u64, SimError> {
+        let base = self.mmap(self.geometry.directory_bytes())?;
+        let config = Bndcfg::new(base, BndcfgFlags::ENABLE).ok_or(SimError::Invalid)?;
+        self.bndcfgu.store(config.raw(), Ordering::Release);
+        match self.enable_management() {
+            Ok(()) => Ok(base),
+            Err(e) => {
+                self.bndcfgu.store(0, Ordering::Release);
+                Err(e)
+            }
+        }
+    }
+
+    /// The prctl alone: ask the kernel to manage tables for the BNDCFGU the
+    /// process has loaded.
+    pub fn enable_management(&self) -> Result<(), SimError> {
+        let config = Bndcfg::from_raw(self.bndcfgu.load(Ordering::Acquire));
+        // This simulated CPU follows the SDM: the base is BNDCFGU[63:12].
+        self.manager
+            .enable(&mut self.mm.write(), config, config.base())
+            .map_err(SimError::Enable)
+    }
+
+    /// Loads BNDCFGU as a user XRSTOR of component 4 would.
+    pub fn set_bndcfgu(&self, value: u64) {
+        self.bndcfgu.store(value, Ordering::Release);
+    }
+
+    /// Stops kernel management (Linux: `PR_MPX_DISABLE_MANAGEMENT`).
+    pub fn disable_mpx_management(&self) -> Result<(), SimError> {
+        self.manager.disable(&mut self.mm.write());
+        Ok(())
+    }
+
+    /// BNDSTX: stores bounds `[lower, upper]` (upper inclusive) for pointer
+    /// `ptr` kept at `slot`. A no-op while MPX is off.
+    pub fn bndstx(&self, slot: u64, ptr: u64, lower: u64, upper: u64) -> Result<(), SimError> {
+        let Some(table) = self.walk(slot)? else {
+            return Ok(());
+        };
+        let entry = BoundsTableEntry::new(ptr, lower, upper);
+        let mut bytes = [0u8; 32];
+        let len = entry.to_bytes(self.geometry.mode(), &mut bytes);
+        let address = table + self.geometry.table_entry_offset(slot);
+        for (i, chunk) in bytes[..len].chunks(8).enumerate() {
+            let mut raw = [0u8; 8];
+            raw[..chunk.len()].copy_from_slice(chunk);
+            let value = u64::from_le_bytes(raw);
+            self.user_store(address + 8 * i as u64, chunk.len() as u64, value)?;
+        }
+        Ok(())
+    }
+
+    /// BNDLDX: loads the bounds kept for pointer `ptr` at `slot` as
+    /// `(lower, upper)` (upper inclusive); INIT bounds `(0, u64::MAX)` if the
+    /// stored pointer differs, or while MPX is off.
+    pub fn bndldx(&self, slot: u64, ptr: u64) -> Result<(u64, u64), SimError> {
+        const INIT: (u64, u64) = (0, u64::MAX);
+        let Some(table) = self.walk(slot)? else {
+            return Ok(INIT);
+        };
+        let width = self.geometry.directory_entry_bytes();
+        let address = table + self.geometry.table_entry_offset(slot);
+        let lower = self.user_load(address, width)?;
+        let upper_complemented = self.user_load(address + width, width)?;
+        let pointer = self.user_load(address + 2 * width, width)?;
+        let mask = if width == 8 {
+            u64::MAX
+        } else {
+            u32::MAX as u64
+        };
+        if pointer != ptr & mask {
+            return Ok(INIT);
+        }
+        Ok((lower, !upper_complemented & mask))
+    }
+
+    /// The hardware directory walk of BNDLDX/BNDSTX: `Ok(None)` when MPX is
+    /// off; otherwise the table address, after as many #BRs as it takes.
+    fn walk(&self, slot: u64) -> Result<Option<u64>, SimError> {
+        let config = Bndcfg::from_raw(self.bndcfgu.load(Ordering::Acquire));
+        if !config.is_enabled() {
+            return Ok(None);
+        }
+        let g = self.geometry;
+        let entry = config.base().wrapping_add(g.directory_entry_offset(slot));
+        for _ in 0..MAX_BR_PER_INSTRUCTION {
+            let value = self.user_load(entry, g.directory_entry_bytes())?;
+            let value = DirectoryEntry::from_raw(value);
+            if value.is_valid() {
+                return Ok(Some(value.raw() & !(g.directory_entry_bytes() - 1)));
+            }
+            // #BR, BNDSTATUS = entry address | 2; the handler runs, the
+            // instruction is retried.
+            let status = BndStatus::from_raw(entry | 2);
+            match self
+                .manager
+                .handle_bounds_fault(&self.mm, &self.user(), status)
+            {
+                // Code 2 never yields a violation; any success means "retry".
+                Ok(BoundsFault::TableInstalled { .. } | BoundsFault::AlreadyInstalled { .. })
+                | Ok(BoundsFault::Violation) => continue,
+                Err(e) => return Err(SimError::BoundsFault(e)),
+            }
+        }
+        Err(SimError::BoundsFault(
+            BoundsFaultError::DirectoryUnreachable { entry },
+        ))
+    }
+
+    /// A plain user load (8 bytes, naturally aligned).
+    pub fn read_u64(&self, addr: u64) -> Result<u64, SimError> {
+        if addr % 8 != 0 {
+            return Err(SimError::Invalid);
+        }
+        self.user_load(addr, 8)
+    }
+
+    /// A plain user store (8 bytes, naturally aligned).
+    pub fn write_u64(&self, addr: u64, value: u64) -> Result<(), SimError> {
+        if addr % 8 != 0 {
+            return Err(SimError::Invalid);
+        }
+        self.user_store(addr, 8, value)
+    }
+
+    /// A user-mode access: demand-pages through the page-fault path.
+    fn user_load(&self, addr: u64, width: u64) -> Result<u64, SimError> {
+        loop {
+            if let Some(value) = self.store.load(addr, width) {
+                return Ok(value);
+            }
+            self.page_fault(addr)?;
+        }
+    }
+
+    fn user_store(&self, addr: u64, width: u64, value: u64) -> Result<(), SimError> {
+        loop {
+            if self.store.store(addr, width, value).is_some() {
+                return Ok(());
+            }
+            self.page_fault(addr)?;
+        }
+    }
+
+    /// The kernel's page-fault handler: takes the mm lock for read the
+    /// non-sleeping way, then populates the page if a VMA covers it.
+    fn page_fault(&self, addr: u64) -> Result<(), SimError> {
+        loop {
+            match self.mm.read_for_fault(FAULT_LOCK_SPINS) {
+                Ok(mm) => {
+                    return mm
+                        .fault_in(addr, true)
+                        .map_err(|_| SimError::SegmentationFault { address: addr })
+                }
+                Err(FaultLockError::WouldDeadlock) => return Err(SimError::WouldDeadlock),
+                Err(FaultLockError::Contended) => std::thread::yield_now(),
+            }
+        }
+    }
+
+    /// Bounds-table mappings alive (VMA pieces tagged as tables).
+    pub fn live_tables(&self) -> usize {
+        self.mm
+            .read()
+            .list()
+            .filter(|v| v.is_bounds_table())
+            .count()
+    }
+
+    /// Table bytes backed by memory.
+    pub fn resident_table_bytes(&self) -> u64 {
+        let mm = self.mm.read();
+        mm.list()
+            .filter(|v| v.is_bounds_table())
+            .map(|v| mm.resident_bytes(v.start, v.end))
+            .sum()
+    }
+
+    /// All bytes backed by memory (data, directory and tables).
+    pub fn resident_bytes(&self) -> u64 {
+        self.store.total_resident()
+    }
+
+    /// `(start, end, is_bounds_table)` of every VMA, sorted.
+    pub fn vmas(&self) -> Vec<(u64, u64, bool)> {
+        self.mm
+            .read()
+            .list()
+            .map(|v| (v.start, v.end, v.is_bounds_table()))
+            .collect()
+    }
+
+    /// Fault injection: puts the page holding `addr` out of reach (content
+    /// kept), as if swapped out; the next access faults it back in.
+    /// Returns whether the page was populated.
+    pub fn swap_out(&self, addr: u64) -> bool {
+        self.store.swap_out(addr)
+    }
+
+    /// Race injection: the next table the manager maps is "beaten" by another
+    /// thread that writes `value` into the same directory entry after the
+    /// manager looked at it and before its compare-exchange.
+    pub fn race_next_table_install(&self, value: u64) {
+        self.mm.write().race_next_install = Some(value);
+    }
+
+    /// The raw directory entry covering `slot`, read without faulting (0 if
+    /// its page was never touched); `None` while not managing.
+    pub fn directory_entry(&self, slot: u64) -> Option<u64> {
+        let base = self.manager.directory_base()?;
+        let entry = base + self.geometry.directory_entry_offset(slot);
+        let width = self.geometry.directory_entry_bytes();
+        Some(self.store.peek(entry, width))
+    }
+
+    /// Times the page-fault path refused to wait on its own thread's write lock.
+    pub fn would_deadlock_events(&self) -> u64 {
+        self.mm.would_deadlock_events()
+    }
+}
+
+fn round_up_len(len: u64) -> Result<u64, SimError> {
+    if len == 0 {
+        return Err(SimError::Invalid);
+    }
+    len.checked_next_multiple_of(PAGE_SIZE)
+        .ok_or(SimError::Invalid)
+}
