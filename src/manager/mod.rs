@@ -33,7 +33,7 @@ mod fault;
 mod stats;
 mod unmap;
 
-pub use fault::{BoundsFault, BoundsFaultError};
+pub use fault::{BoundsFault, BoundsFaultError, BrOutcome};
 pub use stats::Statistics;
 pub use unmap::{UnmapError, UnmapSummary};
 
