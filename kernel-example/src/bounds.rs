@@ -1,17 +1,18 @@
-//! The `#BR` handler: table allocation (code 2) through the crate's manager, violation
-//! reports (code 1), and termination for everything else.
+//! The `#BR` handler: table allocation (code 2) and violation reports (code 1) through
+//! the crate's manager, and termination for everything else.
 //!
 //! The handler runs on its own IST stack with no lock held. It reads BNDSTATUS and the
-//! bound registers with `XSAVE` (components 4 and 3) into the task's area, then hands
-//! BNDSTATUS to [`mpx::manager::MpxManager::handle_bounds_fault`], which takes the mm
-//! lock itself.
+//! bound registers with `XSAVE` (components 4 and 3) into the task's area, copies the
+//! instruction at RIP for a code-1 #BR, then hands everything to
+//! [`mpx::manager::MpxManager::handle_br`], which takes the mm lock itself when it needs
+//! it and returns either "resume" (a table is in place) or what to kill the process with.
 
 use crate::cpu::{XFEATURE_BNDCSR, XFEATURE_BNDREGS};
 use crate::interrupts::TrapFrame;
 use crate::process::{self, Exit, KillReason};
-use mpx::arch::{BndStatus, Mode};
-use mpx::manager::{BoundsFault, BoundsFaultError};
-use mpx::violation::{self, BoundRegisters, Gpr, RegisterFile};
+use mpx::arch::{BndStatus, BoundsErrorCode};
+use mpx::manager::BrOutcome;
+use mpx::violation::{BoundRegisters, Gpr, RegisterFile, MAX_INSTRUCTION_LEN};
 
 impl RegisterFile for TrapFrame {
     fn gpr(&self, reg: Gpr) -> u64 {
@@ -43,52 +44,25 @@ pub fn handle_bound_range(frame: &mut TrapFrame) {
             let (lower, upper) = xsave.bound_register(n);
             *reg = [lower, upper];
         }
-        (xsave.bndstatus(), BoundRegisters::new(regs))
+        (
+            BndStatus::from_raw(xsave.bndstatus()),
+            BoundRegisters::new(regs),
+        )
+    };
+    // Only a bounds violation needs the instruction; a table-allocation #BR does not
+    // pay for the copy.
+    let mut insn = [0u8; MAX_INSTRUCTION_LEN];
+    let len = match status.code() {
+        BoundsErrorCode::BoundRange => copy_instruction(frame.rip, &mut insn),
+        _ => 0,
     };
     let user = process.user();
-    match process
+    let outcome = process
         .mpx
-        .handle_bounds_fault(&process.mm, &user, BndStatus::from_raw(status))
-    {
-        Ok(BoundsFault::TableInstalled { .. } | BoundsFault::AlreadyInstalled { .. }) => {}
-        Ok(BoundsFault::Violation) => violation(frame, status, &bounds),
-        Err(error) => {
-            kprintln!(
-                "process killed: #BR not handled: {} (BNDSTATUS {:#x}, rip {:#x})",
-                describe(&error),
-                status,
-                frame.rip
-            );
-            process::kill_current(Exit::Killed(KillReason::BoundsError));
-        }
-    }
-}
-
-fn describe(error: &BoundsFaultError) -> &'static str {
-    match error {
-        BoundsFaultError::NotMpx => "not raised by MPX",
-        BoundsFaultError::ReservedCode => "reserved BNDSTATUS code",
-        BoundsFaultError::NotManaged => "bounds tables not managed for this process",
-        BoundsFaultError::EntryOutsideDirectory { .. } => "entry outside the bounds directory",
-        BoundsFaultError::CorruptEntry { .. } => "corrupt bounds-directory entry",
-        BoundsFaultError::DirectoryUnreachable { .. } => "bounds directory not mapped",
-        BoundsFaultError::NoTableMemory(_) => "no memory for a bounds table",
-    }
-}
-
-fn violation(frame: &TrapFrame, status: u64, bounds: &BoundRegisters) -> ! {
-    let root = process::current().mm.read().root();
-    let mut insn = [0u8; violation::MAX_INSTRUCTION_LEN];
-    // Copy as much of the instruction as is readable (it may end at a page boundary).
-    let mut len = 0;
-    while len < insn.len()
-        && crate::paging::copy_from_user(root, frame.rip + len as u64, &mut insn[len..len + 1])
-            .is_ok()
-    {
-        len += 1;
-    }
-    let reason = match violation::build_report(Mode::Long64, &insn[..len], frame, bounds) {
-        Ok(report) => {
+        .handle_br(&process.mm, &user, status, &insn[..len], frame, &bounds);
+    let reason = match outcome {
+        Ok(outcome) if outcome.resumes() => return,
+        Ok(BrOutcome::Violation(report)) => {
             kprintln!("process killed: {} at rip {:#x}", report, frame.rip);
             KillReason::BoundsViolation {
                 address: Some(report.address),
@@ -96,10 +70,16 @@ fn violation(frame: &TrapFrame, status: u64, bounds: &BoundRegisters) -> ! {
                 upper: Some(report.upper),
             }
         }
-        Err(error) => {
+        Ok(outcome) => {
+            // UndecodableViolation: a plain SIGSEGV, without bounds.
             kprintln!(
-                "process killed: bounds violation at rip {:#x}, undecodable ({:?}); BNDSTATUS {:#x}, bounds {:x?}",
-                frame.rip, error, status, bounds.raw()
+                "process killed: {} ({} of {} bytes readable at rip {:#x}); BNDSTATUS {:#x}, bounds {:x?}",
+                outcome,
+                len,
+                MAX_INSTRUCTION_LEN,
+                frame.rip,
+                status.raw(),
+                bounds.raw()
             );
             KillReason::BoundsViolation {
                 address: None,
@@ -107,6 +87,32 @@ fn violation(frame: &TrapFrame, status: u64, bounds: &BoundRegisters) -> ! {
                 upper: None,
             }
         }
+        Err(error) => {
+            kprintln!(
+                "process killed: #BR not handled: {} (BNDSTATUS {:#x}, rip {:#x})",
+                error,
+                status.raw(),
+                frame.rip
+            );
+            KillReason::BoundsError
+        }
     };
     process::kill_current(Exit::Killed(reason))
+}
+
+/// Copies as much of the instruction at `rip` as is readable into `insn` (the copy may
+/// stop at a page boundary) and returns the number of bytes copied.
+fn copy_instruction(rip: u64, insn: &mut [u8; MAX_INSTRUCTION_LEN]) -> usize {
+    let root = process::current().mm.read().root();
+    let mut len = 0;
+    while len < insn.len() {
+        let Some(address) = rip.checked_add(len as u64) else {
+            break;
+        };
+        if crate::paging::copy_from_user(root, address, &mut insn[len..len + 1]).is_err() {
+            break;
+        }
+        len += 1;
+    }
+    len
 }
