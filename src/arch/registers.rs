@@ -135,7 +135,7 @@ pub mod msr {
     /// Reads `IA32_BNDCFGS`.
     ///
     /// # Safety
-    /// Must run at CPL 0 on a CPU that has MPX (CPUID.(7,0).EBX[14]); otherwise
+    /// Must run at CPL 0 on a CPU that has MPX (CPUID.(7,0).EBX bit 14); otherwise
     /// RDMSR raises #GP.
     pub unsafe fn read_bndcfgs() -> Bndcfg {
         // SAFETY: the caller guarantees CPL 0 and an MPX CPU, so the MSR exists.

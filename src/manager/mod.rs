@@ -17,7 +17,7 @@
 //!     the process gets an error (Linux: SIGSEGV).
 //! - Directory entries are touched only through
 //!   [`UserAccess`](crate::mm::UserAccess) (page faults disabled); a fault is
-//!   resolved with [`AddressSpace::fault_in`](crate::mm::AddressSpace::fault_in)
+//!   resolved with [`AddressSpace::fault_in`]
 //!   under the lock the caller holds (or a read lock the #BR path takes) and
 //!   the access retried. Nothing here enters the page-fault path.
 //!

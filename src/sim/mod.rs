@@ -1,14 +1,14 @@
 //! A simulated MPX process, so the manager runs in `cargo test` on any machine.
 //!
 //! [`SimProcess`] is what a kernel plus an MPX CPU look like to one process:
-//! VMAs and sparse page-granular memory ([`memory`]), an mm lock, the
+//! VMAs and sparse page-granular memory (`memory`), an mm lock, the
 //! [`MpxManager`] wired into munmap and #BR exactly as a kernel wires it, and
 //! a model of the hardware's BNDSTX/BNDLDX directory walk ([`SimProcess::bndstx`],
 //! [`SimProcess::bndldx`]) that raises #BR into the manager and retries the
 //! instruction. It implements the same traits a kernel does; nothing in it
 //! reaches around them into the manager.
 //!
-//! The CPU is SDM-conforming: the effective directory base is BNDCFGU[63:12].
+//! The CPU is SDM-conforming: the effective directory base is BNDCFGU bits 63:12.
 //! Errors a kernel would turn into SIGSEGV are `Err`s that leave the process
 //! usable.
 

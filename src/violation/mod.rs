@@ -15,7 +15,7 @@
 //! ```
 //!
 //! The bytes at RIP are hostile input (another thread may even rewrite them
-//! after the fault), so [`decode`] is total: any byte string gives either a
+//! after the fault), so [`decode()`] is total: any byte string gives either a
 //! bounds check or a [`DecodeError`], without panics. Linux's decoder had an
 //! off-by-one on the bound-register number and mishandled the SIB special
 //! cases (MPX-FACTS §3, item 6); both are covered by tests here.
