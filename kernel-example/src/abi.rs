@@ -17,6 +17,9 @@ pub const SYS_MPX_ENABLE: u64 = 4;
 pub const SYS_MPX_DISABLE: u64 = 5;
 /// `mpx_stat(which)`: one statistic, see the `STAT_*` constants.
 pub const SYS_MPX_STAT: u64 = 6;
+/// `report(key, value)`: hands the kernel a number the program counted (see the
+/// `REPORT_*` constants), for the kernel to print and cross-check.
+pub const SYS_REPORT: u64 = 7;
 
 /// `mmap` flag: map exactly at `addr` (which must be free).
 pub const MAP_FIXED: u64 = 1;
@@ -31,6 +34,17 @@ pub const STAT_LIVE_TABLES: u64 = 2;
 pub const STAT_TABLE_FRAMES: u64 = 3;
 /// Statistic: bytes released from tables that stay mapped.
 pub const STAT_BYTES_RELEASED: u64 = 4;
+/// Statistic: free physical frames in the whole machine (the frame allocator's count).
+pub const STAT_FREE_FRAMES: u64 = 5;
+
+/// Report key: `mmap` calls the program made.
+pub const REPORT_MMAPS: u64 = 0;
+/// Report key: `munmap` calls the program made.
+pub const REPORT_MUNMAPS: u64 = 1;
+/// Report key: bounds stores (`BNDSTX`) the program executed.
+pub const REPORT_STORES: u64 = 2;
+/// Number of report keys.
+pub const REPORT_KEYS: usize = 3;
 
 /// Invalid argument.
 pub const EINVAL: u64 = 22;
@@ -41,8 +55,7 @@ pub const EFAULT: u64 = 14;
 /// MPX cannot be managed (disabled configuration).
 pub const ENXIO: u64 = 6;
 
-/// `MPX-RESULT`-independent constants the scenarios share between the ring-3 side
-/// and the kernel side.
+/// Constants the scenarios share between the ring-3 side and the kernel side.
 pub mod layout {
     /// Where the scenarios put their data mappings (1 MiB aligned).
     pub const DATA_BASE: u64 = 0x3000_0000_0000;
@@ -60,6 +73,8 @@ pub mod layout {
     pub const VIOLATION_LEN: u64 = 16;
     /// An address no scenario maps (the `violation` scenario's wild read).
     pub const SEGV_ADDRESS: u64 = 0x2000_0000_0000;
-    /// Operations of the `churn` scenario.
+    /// Operations (each one `mmap`, `munmap` or bounds store) of the `churn` scenario.
     pub const CHURN_OPS: u64 = 12_000;
+    /// The fewest operations the issue asks of `churn`.
+    pub const CHURN_MIN_OPS: u64 = 10_000;
 }

@@ -6,9 +6,10 @@
 //! back when the process exits or is killed ([`kill_current`] restores those registers
 //! and returns from the entry call, abandoning the trap stack it ran on).
 
+use crate::abi::REPORT_KEYS;
 use crate::cpu::{XsaveArea, XFEATURE_BNDCSR, XFEATURE_BNDREGS};
 use crate::interrupts::TrapFrame;
-use crate::{frames, gdt, paging};
+use crate::{frames, gdt, heap, paging};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
@@ -86,6 +87,14 @@ impl Mm {
     /// The most frames that backed bounds-table VMAs at once.
     pub fn table_frames_peak(&self) -> u64 {
         self.table_frames_peak.load(Ordering::Relaxed)
+    }
+
+    /// Bounds-table VMAs (a table split by a partial user `munmap` counts per piece).
+    pub fn table_vmas(&self) -> u64 {
+        self.vmas
+            .values()
+            .filter(|v| v.vma.is_bounds_table())
+            .count() as u64
     }
 
     /// The kernel VMA containing `address`.
@@ -418,15 +427,60 @@ pub struct Process {
     pub mpx: MpxManager,
     /// Saved extended state; component 4 carries `BNDCFGU`.
     pub xsave: spin::Mutex<XsaveArea>,
+    /// `mmap` system calls the kernel served for this process.
+    pub mmap_calls: AtomicU64,
+    /// `munmap` system calls the kernel served for this process.
+    pub munmap_calls: AtomicU64,
+    /// Numbers the program reported (`SYS_REPORT`), by key; `u64::MAX` = none.
+    pub reports: [AtomicU64; REPORT_KEYS],
+    /// Times the kernel's own bookkeeping disagreed with the manager's.
+    invariant_failures: AtomicU64,
     kernel_rsp: u64,
     exit: Option<Exit>,
 }
+
+/// [`Process::reports`] value meaning "not reported".
+const NOT_REPORTED: u64 = u64::MAX;
 
 impl Process {
     /// User access to this process's memory.
     pub fn user(&self) -> UserMemory {
         UserMemory {
             root: self.mm.read().root(),
+        }
+    }
+
+    /// Checks the kernel's view of the bounds tables against the manager's and
+    /// counts (and prints) every disagreement: one bounds-table VMA per live
+    /// table, and the frames the kernel accounts to table VMAs equal to the
+    /// resident table bytes the manager measures. Call without the mm lock held.
+    pub fn check_table_accounting(&self, when: &str) {
+        let stats = self.mpx.statistics(&self.mm);
+        let (table_vmas, table_frames) = {
+            let mm = self.mm.read();
+            (mm.table_vmas(), mm.table_frames())
+        };
+        let mut ok = true;
+        if table_vmas != stats.live_tables {
+            kprintln!(
+                "  KERNEL CHECK FAILED ({}): {} bounds-table VMAs but {} live tables",
+                when,
+                table_vmas,
+                stats.live_tables
+            );
+            ok = false;
+        }
+        if table_frames * PAGE != stats.table_bytes_resident {
+            kprintln!(
+                "  KERNEL CHECK FAILED ({}): {} table frames accounted, {} table bytes resident",
+                when,
+                table_frames,
+                stats.table_bytes_resident
+            );
+            ok = false;
+        }
+        if !ok {
+            self.invariant_failures.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -533,16 +587,32 @@ pub struct Outcome {
     pub table_frames_peak: u64,
     /// Free frames before the process was created minus after it was torn down.
     pub frames_leaked: i64,
+    /// Heap bytes in use after teardown minus before the process was created.
+    pub heap_leaked: isize,
+    /// Times the kernel's table bookkeeping disagreed with the manager's
+    /// (checked after every `munmap` and at exit).
+    pub invariant_failures: u64,
+    /// `mmap` / `munmap` system calls served.
+    pub mmap_calls: u64,
+    /// `munmap` system calls served.
+    pub munmap_calls: u64,
+    /// What the program reported, by `REPORT_*` key.
+    pub reports: [Option<u64>; REPORT_KEYS],
 }
 
 /// Runs the ring-3 program at `entry` (an address in the user image) to completion.
 pub fn run(entry: u64, arg: u64) -> Outcome {
     let free_before = frames::free_count();
+    let heap_before = heap::used();
     let mm = Mm::new().expect("out of memory for a process");
     let process = Box::new(Process {
         mm: MmLock::new(mm, context_id),
         mpx: MpxManager::new(Mode::Long64),
         xsave: spin::Mutex::new(XsaveArea::new()),
+        mmap_calls: AtomicU64::new(0),
+        munmap_calls: AtomicU64::new(0),
+        reports: [const { AtomicU64::new(NOT_REPORTED) }; REPORT_KEYS],
+        invariant_failures: AtomicU64::new(0),
         kernel_rsp: 0,
         exit: None,
     });
@@ -593,7 +663,17 @@ pub fn run(entry: u64, arg: u64) -> Outcome {
     CURRENT.store(core::ptr::null_mut(), Ordering::Release);
     // SAFETY: CURRENT no longer points at it; we own the box again.
     let process = unsafe { Box::from_raw(raw) };
+    process.check_table_accounting("at exit");
     let stats = process.mpx.statistics(&process.mm);
+    let reports = process
+        .reports
+        .each_ref()
+        .map(|r| Some(r.load(Ordering::Relaxed)).filter(|&v| v != NOT_REPORTED));
+    let (mmap_calls, munmap_calls, invariant_failures) = (
+        process.mmap_calls.load(Ordering::Relaxed),
+        process.munmap_calls.load(Ordering::Relaxed),
+        process.invariant_failures.load(Ordering::Relaxed),
+    );
     let exit = process.exit.expect("process left without an exit");
     let (table_frames_end, table_frames_peak) = {
         let mut mm = process.mm.write();
@@ -603,16 +683,33 @@ pub fn run(entry: u64, arg: u64) -> Outcome {
     };
     drop(process);
     let frames_leaked = free_before as i64 - frames::free_count() as i64;
+    let heap_leaked = heap::used() as isize - heap_before as isize;
     Outcome {
         exit,
         stats,
         table_frames_end,
         table_frames_peak,
         frames_leaked,
+        heap_leaked,
+        invariant_failures,
+        mmap_calls,
+        munmap_calls,
+        reports,
     }
 }
 
-/// The page-fault handler (vector 14).
+/// How often the page-fault path retries an mm lock held for write by another
+/// context before giving up. This kernel runs one CPU and takes no fault while it
+/// holds the lock, so a held lock is always a bug, and waiting would not help.
+const FAULT_LOCK_SPINS: usize = 0;
+
+/// The page-fault handler (vector 14): demand paging for the running process.
+///
+/// Takes the mm lock for read with [`MmLock::read_for_fault`], which never waits
+/// for a writer that is the faulting context itself. A fault no VMA allows (or a
+/// protection fault) kills the process, like SIGSEGV; the kernel carries on. A
+/// kernel-mode page fault is fatal: the kernel reaches user memory only through
+/// the physical map.
 pub fn handle_page_fault(frame: &mut TrapFrame) {
     let address = x86_64::registers::control::Cr2::read_raw();
     if !frame.is_from_user() {
@@ -622,7 +719,7 @@ pub fn handle_page_fault(frame: &mut TrapFrame) {
     let protection = frame.error_code & 1 != 0;
     let resolved = {
         let process = current();
-        match process.mm.read_for_fault(0) {
+        match process.mm.read_for_fault(FAULT_LOCK_SPINS) {
             Ok(mm) if !protection => mm.populate(address, write).is_ok(),
             Ok(_) => false,
             Err(e) => {

@@ -1,10 +1,15 @@
 //! The scenarios: ring-3 programs plus the kernel's own checks, one `MPX-RESULT` line each.
 //!
-//! A scenario passes when its programs end as expected (exit 0, or killed for the
-//! expected reason), the manager's counters match, the frames behind bounds tables are
-//! as expected, and every frame the processes took came back after teardown.
+//! Each ring-3 program checks its own expectations and exits with the number of the
+//! first that failed. The kernel checks its side for every process: the exit (code 0,
+//! or killed for the expected reason); its table bookkeeping against the manager's
+//! after every `munmap` and at exit (one bounds-table VMA per live table, table
+//! frames = resident table bytes); tables allocated, freed and live and table frames
+//! at exit against what the scenario expects; and, after teardown, that every frame
+//! and every heap byte the process took came back (the kernel is intact).
 
 use crate::abi::layout::*;
+use crate::abi::{REPORT_MMAPS, REPORT_MUNMAPS, REPORT_STORES};
 use crate::process::{self, Exit, KillReason, Outcome};
 use crate::user::Program;
 use alloc::string::String;
@@ -24,6 +29,12 @@ pub const ALL: [&str; 9] = [
     "churn",
 ];
 
+fn text(args: core::fmt::Arguments<'_>) -> String {
+    let mut m = String::new();
+    let _ = m.write_fmt(args);
+    m
+}
+
 /// The result of one scenario.
 #[derive(Debug, Default)]
 pub struct ScenarioResult {
@@ -39,6 +50,8 @@ pub struct ScenarioResult {
     pub table_frames_peak: u64,
     /// Frames behind bounds tables when the processes ended (summed).
     pub table_frames_end: u64,
+    /// Tables live when the processes ended (summed).
+    pub live_tables_end: u64,
 }
 
 impl ScenarioResult {
@@ -55,8 +68,9 @@ impl ScenarioResult {
         }
     }
 
-    /// Runs `program`, prints what happened, checks the universal expectations (no
-    /// leaked frame, no deadlock avoided) and folds its counts in.
+    /// Runs `program`, prints what happened, checks the expectations every process
+    /// has (its exit, no frame or heap byte leaked, the kernel's table bookkeeping
+    /// agreeing with the manager's, no deadlock avoided) and folds its counts in.
     fn run(&mut self, program: Program, expected: Exit) -> Outcome {
         kprintln!("[{}] running {:?}", self.name, program);
         let outcome = process::run(program.entry(), 0);
@@ -67,47 +81,55 @@ impl ScenarioResult {
             outcome.table_frames_end, outcome.table_frames_peak, outcome.frames_leaked
         );
         self.expect(outcome.exit == expected, || {
-            let mut m = String::new();
-            let _ = write!(
-                m,
+            text(format_args!(
                 "{:?}: expected {:?}, got {:?}",
                 program, expected, outcome.exit
-            );
-            m
+            ))
         });
         self.expect(outcome.frames_leaked == 0, || {
-            let mut m = String::new();
-            let _ = write!(
-                m,
+            text(format_args!(
                 "{:?}: {} frames not returned",
                 program, outcome.frames_leaked
-            );
-            m
+            ))
+        });
+        self.expect(outcome.heap_leaked == 0, || {
+            text(format_args!(
+                "{:?}: {} heap bytes not returned",
+                program, outcome.heap_leaked
+            ))
+        });
+        self.expect(outcome.invariant_failures == 0, || {
+            text(format_args!(
+                "{:?}: kernel table bookkeeping disagreed with the manager {} times",
+                program, outcome.invariant_failures
+            ))
         });
         self.expect(s.would_deadlock == 0, || {
             String::from("fault path found its own write lock")
         });
         self.tables_allocated += s.tables_allocated;
+        self.live_tables_end += s.live_tables;
         self.tables_freed += s.tables_freed;
         self.table_frames_peak = self.table_frames_peak.max(outcome.table_frames_peak);
         self.table_frames_end += outcome.table_frames_end;
         outcome
     }
 
-    fn expect_counts(&mut self, allocated: u64, freed: u64, frames_end: u64) {
-        let (a, f, e) = (
+    /// Checks the totals over the scenario's processes: tables allocated and freed,
+    /// and at the processes' ends tables live and frames behind tables.
+    fn expect_counts(&mut self, allocated: u64, freed: u64, live_end: u64, frames_end: u64) {
+        let got = (
             self.tables_allocated,
             self.tables_freed,
+            self.live_tables_end,
             self.table_frames_end,
         );
-        self.expect((a, f, e) == (allocated, freed, frames_end), || {
-            let mut m = String::new();
-            let _ = write!(
-                m,
-                "expected tables allocated/freed/frames at end {}/{}/{}, got {}/{}/{}",
-                allocated, freed, frames_end, a, f, e
-            );
-            m
+        let want = (allocated, freed, live_end, frames_end);
+        self.expect(got == want, || {
+            text(format_args!(
+                "tables allocated/freed/live at end, table frames at end: expected {:?}, got {:?}",
+                want, got
+            ))
         });
     }
 
@@ -127,6 +149,46 @@ impl ScenarioResult {
 
 const OK: Exit = Exit::Code(0);
 
+/// The kernel's side of `churn`: the program's operation counts against the system
+/// calls the kernel served, at least [`CHURN_MIN_OPS`] operations, and no table (nor
+/// table frame) left once everything is unmapped.
+fn churn_checks(r: &mut ScenarioResult, outcome: &Outcome) {
+    let [mmaps, munmaps, stores] = [REPORT_MMAPS, REPORT_MUNMAPS, REPORT_STORES]
+        .map(|key| outcome.reports[key as usize].unwrap_or(0));
+    let operations = mmaps + munmaps + stores;
+    kprintln!(
+        "MPX-CHURN operations={} mmap={} munmap={} stores={} kernel_mmap_calls={} kernel_munmap_calls={}",
+        operations, mmaps, munmaps, stores, outcome.mmap_calls, outcome.munmap_calls
+    );
+    r.expect(
+        operations == CHURN_OPS && operations >= CHURN_MIN_OPS,
+        || {
+            text(format_args!(
+            "expected {CHURN_OPS} (at least {CHURN_MIN_OPS}) operations reported, got {operations}"
+        ))
+        },
+    );
+    // Besides the counted operations the program maps its directory once and
+    // unmaps everything once at the end.
+    let calls = (outcome.mmap_calls, outcome.munmap_calls);
+    r.expect(calls == (mmaps + 1, munmaps + 1), || {
+        text(format_args!(
+            "the kernel served {calls:?} mmap/munmap calls, the program counted {:?} (+1 each)",
+            (mmaps, munmaps)
+        ))
+    });
+    let (a, f) = (r.tables_allocated, r.tables_freed);
+    r.expect(a > 0 && a == f && a <= stores, || {
+        text(format_args!(
+            "tables allocated {a}, freed {f} (from {stores} stores)"
+        ))
+    });
+    r.expect(
+        r.live_tables_end == 0 && r.table_frames_end == 0 && r.table_frames_peak > 0,
+        || String::from("table frames must peak above 0; no table or table frame at the end"),
+    );
+}
+
 /// Runs the scenario `name`; `None` if there is no such scenario.
 pub fn run(name: &str) -> Option<ScenarioResult> {
     let name = *ALL.iter().find(|&&n| n == name)?;
@@ -138,15 +200,15 @@ pub fn run(name: &str) -> Option<ScenarioResult> {
     match name {
         "alloc" => {
             r.run(Program::Alloc, OK);
-            r.expect_counts(ALLOC_SPANS, 0, ALLOC_SPANS);
+            r.expect_counts(ALLOC_SPANS, 0, ALLOC_SPANS, ALLOC_SPANS);
         }
         "free" => {
             r.run(Program::Free, OK);
-            r.expect_counts(4, 4, 0);
+            r.expect_counts(4, 4, 0, 0);
         }
         "partial" => {
             r.run(Program::Partial, OK);
-            r.expect_counts(1, 1, 0);
+            r.expect_counts(1, 1, 0, 0);
             let peak = r.table_frames_peak;
             r.expect(peak == 2, || {
                 alloc::format!("expected a peak of 2 table frames, got {peak}")
@@ -162,40 +224,40 @@ pub fn run(name: &str) -> Option<ScenarioResult> {
             let segv = Exit::Killed(KillReason::SegmentationFault(SEGV_ADDRESS));
             r.run(Program::Segv, segv);
             r.run(Program::Hello, OK);
-            r.expect_counts(0, 0, 0);
+            r.expect_counts(0, 0, 0, 0);
         }
         "load-alloc" => {
             r.run(Program::LoadAlloc, OK);
-            r.expect_counts(1, 1, 0);
+            r.expect_counts(1, 1, 0, 0);
         }
         "table-unmap" => {
             r.run(Program::TableUnmap, OK);
-            r.expect_counts(2, 2, 0);
+            r.expect_counts(2, 2, 0, 0);
         }
         "corrupt" => {
             r.run(Program::CorruptStore, Exit::Killed(KillReason::BoundsError));
-            let outcome = r.run(Program::CorruptUnmap, OK);
-            // The table whose entry was overwritten stays mapped until teardown.
-            let live = outcome.table_frames_end;
-            r.expect(live == 1, || {
-                alloc::format!("expected 1 table frame at exit, got {live}")
-            });
+            // In both, the table whose entry was overwritten stays mapped (and
+            // counted live) until teardown, which frees it: no frame leaks.
+            for program in [Program::CorruptUnmap, Program::CorruptPointer] {
+                let outcome = r.run(program, OK);
+                let frames = outcome.table_frames_end;
+                r.expect(frames == 1, || {
+                    text(format_args!(
+                        "{program:?}: expected 1 table frame at exit, got {frames}"
+                    ))
+                });
+            }
+            // The kernel is intact: a fresh process runs.
             r.run(Program::Hello, OK);
-            r.expect_counts(1, 0, 1);
+            r.expect_counts(2, 0, 2, 2);
         }
         "disable" => {
             r.run(Program::Disable, Exit::Killed(KillReason::BoundsError));
-            r.expect_counts(1, 0, 1);
+            r.expect_counts(1, 0, 1, 1);
         }
         "churn" => {
-            r.run(Program::Churn, OK);
-            let (a, f) = (r.tables_allocated, r.tables_freed);
-            r.expect(a > 0 && a == f, || {
-                alloc::format!("tables allocated {a}, freed {f}")
-            });
-            r.expect(r.table_frames_end == 0 && r.table_frames_peak > 0, || {
-                String::from("table frames must peak above 0 and end at 0")
-            });
+            let outcome = r.run(Program::Churn, OK);
+            churn_checks(&mut r, &outcome);
         }
         _ => unreachable!("listed in ALL"),
     }

@@ -5,6 +5,7 @@ use crate::cpu::XFEATURE_BNDCSR;
 use crate::interrupts::TrapFrame;
 use crate::process::{self, Backing, Exit, KillReason};
 use crate::quirk;
+use core::sync::atomic::Ordering;
 use mpx::arch::Bndcfg;
 use mpx::mm::{MmError, VmaKind};
 
@@ -35,6 +36,7 @@ pub fn handle(frame: &mut TrapFrame) {
         SYS_MPX_ENABLE => mpx_enable(a),
         SYS_MPX_DISABLE => mpx_disable(),
         SYS_MPX_STAT => mpx_stat(a),
+        SYS_REPORT => report(a, b),
         n => {
             kprintln!("process killed: bad system call {}", n);
             process::kill_current(Exit::Killed(KillReason::BadSyscall(n)))
@@ -65,30 +67,38 @@ fn mmap(addr: u64, len: u64, flags: u64) -> u64 {
     } else {
         None
     };
-    let mut mm = process::current().mm.write();
+    let process = process::current();
+    process.mmap_calls.fetch_add(1, Ordering::Relaxed);
+    let mut mm = process.mm.write();
     mm.map(at, len, VmaKind::Data, Backing::Anonymous, true)
         .unwrap_or_else(mm_errno)
 }
 
 fn munmap(addr: u64, len: u64) -> u64 {
+    let process = process::current();
+    process.munmap_calls.fetch_add(1, Ordering::Relaxed);
     if !addr.is_multiple_of(PAGE) || len == 0 {
         return errno(EINVAL);
     }
-    let Some(end) = addr.checked_add(len).map(|e| (e + PAGE - 1) & !(PAGE - 1)) else {
+    let Some(end) = addr
+        .checked_add(len)
+        .and_then(|e| e.checked_add(PAGE - 1))
+        .map(|e| e & !(PAGE - 1))
+    else {
         return errno(EINVAL);
     };
-    let process = process::current();
     let user = process.user();
     let mut mm = process.mm.write();
     // The hook runs first, with the write lock held and the VMAs still in place.
     let hook = process.mpx.notify_unmap(&mut mm, &user, addr, end);
     mm.unmap(addr, end, |_| true);
     drop(mm);
+    process.check_table_accounting("after munmap");
     match hook {
         Ok(_) => 0,
         Err(e) => {
             kprintln!(
-                "munmap({:#x}, {:#x}): bounds-table cleanup failed: {:?}",
+                "munmap({:#x}, {:#x}): bounds-table cleanup failed: {:x?}",
                 addr,
                 len,
                 e
@@ -145,6 +155,17 @@ fn mpx_stat(which: u64) -> u64 {
         STAT_LIVE_TABLES => stats.live_tables,
         STAT_TABLE_FRAMES => process.mm.read().table_frames(),
         STAT_BYTES_RELEASED => stats.bytes_released,
+        STAT_FREE_FRAMES => crate::frames::free_count(),
+        _ => errno(EINVAL),
+    }
+}
+
+fn report(key: u64, value: u64) -> u64 {
+    match process::current().reports.get(key as usize) {
+        Some(slot) if value != u64::MAX => {
+            slot.store(value, Ordering::Relaxed);
+            0
+        }
         _ => errno(EINVAL),
     }
 }

@@ -62,15 +62,45 @@ fn enable_mpx() -> u64 {
     bd
 }
 
+/// Address of the directory entry for linear address `la` (BD index = LA[47:20]).
 #[inline(always)]
-fn entry_addr(bd: u64, la: u64) -> *mut u64 {
-    (bd + ((la >> 20) & ((1 << 28) - 1)) * 8) as *mut u64
+fn entry_addr(bd: u64, la: u64) -> u64 {
+    bd + ((la >> 20) & ((1 << 28) - 1)) * 8
 }
 
+/// Address of word `word` (0..4) of the bounds-table entry for `la` in `table`
+/// (BT index = LA[19:3], 32-byte entries).
 #[inline(always)]
-fn read(p: *const u64) -> u64 {
-    // SAFETY: the programs only read memory they mapped (directory, tables, data).
-    unsafe { p.read_volatile() }
+fn table_word_addr(table: u64, la: u64, word: u64) -> u64 {
+    table + ((la >> 3) & 0x1_ffff) * 32 + word * 8
+}
+
+/// Reads the 8 bytes at `address` with one `mov`.
+///
+/// The programs read the directory, the tables and their data mappings: memory the
+/// kernel maps, which holds no Rust object of the program. An address the process
+/// cannot read does not return: the kernel kills the process.
+#[inline(always)]
+fn peek(address: u64) -> u64 {
+    let value;
+    // SAFETY: the asm reads 8 bytes at `address` and writes only its output register;
+    // it aliases no Rust object (see above), and a bad address ends the process.
+    unsafe {
+        asm!("mov {}, qword ptr [{}]", lateout(reg) value, in(reg) address,
+             options(nostack, readonly, preserves_flags))
+    };
+    value
+}
+
+/// Writes `value` to the 8 bytes at `address` with one `mov` (see [`peek`]).
+#[inline(always)]
+fn poke(address: u64, value: u64) {
+    // SAFETY: as in `peek`: the target is kernel-provided memory that holds no Rust
+    // object of the program (a directory entry or a data word).
+    unsafe {
+        asm!("mov qword ptr [{}], {}", in(reg) address, in(reg) value,
+             options(nostack, preserves_flags))
+    };
 }
 
 /// `bndmk bnd0, [rsi+rdx]`: bnd0 = [lower, upper] (upper inclusive).
@@ -111,7 +141,7 @@ fn bndldx1(slot: u64, ptr: u64) -> (u64, u64) {
         asm!(".byte 0x0f, 0x1a, 0x0c, 0x0f", "nop", ".byte 0x66, 0x0f, 0x1b, 0x0e",
              in("rdi") slot, in("rcx") ptr, in("rsi") out.as_mut_ptr(), options(nostack))
     };
-    (read(&out[0]), read(&out[1]))
+    (out[0], out[1])
 }
 
 /// `bndcu bnd0, rdx`.
@@ -156,7 +186,7 @@ fn alloc() -> u64 {
         bndmk0(p, p + 15);
         bndstx0(p, p);
         check!(stat(STAT_TABLES_ALLOCATED) == i + 1, 10 + i);
-        check!(read(entry_addr(bd, p)) & 1 == 1, 30 + i);
+        check!(peek(entry_addr(bd, p)) & 1 == 1, 30 + i);
         i += 1;
     }
     check!(stat(STAT_TABLE_FRAMES) == ALLOC_SPANS, 3);
@@ -192,13 +222,16 @@ fn free() -> u64 {
     }
     check!(stat(STAT_TABLES_ALLOCATED) == N, 3);
     check!(stat(STAT_TABLE_FRAMES) == N, 4);
+    // The data pages were never touched: exactly the N table frames come back.
+    let free = stat(STAT_FREE_FRAMES);
     check!(munmap(DATA_BASE, N * SPAN) == 0, 5);
+    check!(stat(STAT_FREE_FRAMES) == free + N, 9);
     check!(stat(STAT_TABLES_FREED) == N, 6);
     check!(stat(STAT_LIVE_TABLES) == 0, 7);
     check!(stat(STAT_TABLE_FRAMES) == 0, 8);
     let mut i = 0;
     while i < N {
-        check!(read(entry_addr(bd, DATA_BASE + i * SPAN)) == 0, 10 + i);
+        check!(peek(entry_addr(bd, DATA_BASE + i * SPAN)) == 0, 10 + i);
         i += 1;
     }
     0
@@ -224,25 +257,31 @@ fn partial() -> u64 {
     bndstx0(q, q);
     check!(stat(STAT_TABLES_ALLOCATED) == 1, 3);
     check!(stat(STAT_TABLE_FRAMES) == 2, 4);
-    let entry = read(entry_addr(bd, p));
+    let entry = peek(entry_addr(bd, p));
     check!(entry & 1 == 1, 5);
     let table = entry & !7;
+    let free = stat(STAT_FREE_FRAMES);
     check!(munmap(a, HALF) == 0, 6);
+    // The table page that described only the unmapped half came back.
+    check!(stat(STAT_FREE_FRAMES) == free + 1, 19);
     check!(stat(STAT_TABLES_FREED) == 0, 7);
     check!(stat(STAT_LIVE_TABLES) == 1, 8);
     check!(stat(STAT_TABLE_FRAMES) == 1, 9);
     check!(stat(STAT_BYTES_RELEASED) >= 4096, 10);
-    check!(read(entry_addr(bd, p)) == entry, 11);
-    let p_entry = (table + ((p >> 3) & 0x1_ffff) * 32) as *const u64;
-    // SAFETY (of the offsets): all four words of p's table entry, inside the table.
-    check!(read(p_entry) == 0 && read(p_entry.wrapping_add(1)) == 0, 12);
-    check!(read(p_entry.wrapping_add(2)) == 0, 13);
+    check!(peek(entry_addr(bd, p)) == entry, 11);
+    // p's entry lived in the released page: it reads back as zeros.
+    check!(peek(table_word_addr(table, p, 0)) == 0, 12);
+    check!(peek(table_word_addr(table, p, 1)) == 0, 12);
+    check!(peek(table_word_addr(table, p, 2)) == 0, 13);
     let (lower, upper) = bndldx1(q, q);
     check!(lower == q && upper == !(q + 7), 14);
+    // The rest of the table goes with the last mapping of the span.
+    let free = stat(STAT_FREE_FRAMES);
     check!(munmap(b, HALF) == 0, 15);
+    check!(stat(STAT_FREE_FRAMES) == free + 2, 20);
     check!(stat(STAT_TABLES_FREED) == 1, 16);
     check!(stat(STAT_TABLE_FRAMES) == 0, 17);
-    check!(read(entry_addr(bd, p)) == 0, 18);
+    check!(peek(entry_addr(bd, p)) == 0, 18);
     0
 }
 
@@ -266,7 +305,7 @@ fn violation() -> u64 {
 /// Touches an address no mapping covers: the kernel kills it like SIGSEGV.
 #[link_section = ".user.text"]
 pub extern "C" fn prog_segv(_: u64) -> ! {
-    exit(read(SEGV_ADDRESS as *const u64))
+    exit(peek(SEGV_ADDRESS))
 }
 
 /// `disable`: after management is switched off, unmaps leave tables alone and a
@@ -285,11 +324,11 @@ fn disable() -> u64 {
     bndmk0(p, p + 7);
     bndstx0(p, p);
     check!(stat(STAT_TABLES_ALLOCATED) == 1, 3);
-    let entry = read(entry_addr(bd, p));
+    let entry = peek(entry_addr(bd, p));
     check!(sys(SYS_MPX_DISABLE, 0, 0, 0) == 0, 4);
     check!(munmap(DATA_BASE, SPAN) == 0, 5);
     check!(stat(STAT_TABLES_FREED) == 0, 6);
-    check!(read(entry_addr(bd, p)) == entry, 7);
+    check!(peek(entry_addr(bd, p)) == entry, 7);
     check!(stat(STAT_TABLE_FRAMES) == 1, 8);
     let q = DATA_BASE + SPAN + 0x80;
     bndstx0(q, q);
@@ -312,9 +351,11 @@ fn load_alloc() -> u64 {
     let (lower, upper) = bndldx1(p, p);
     check!(lower == 0 && upper == 0, 3);
     check!(stat(STAT_TABLES_ALLOCATED) == 1, 4);
-    check!(read(entry_addr(bd, p)) & 1 == 1, 5);
+    check!(peek(entry_addr(bd, p)) & 1 == 1, 5);
     check!(stat(STAT_TABLE_FRAMES) == 1, 6);
+    let free = stat(STAT_FREE_FRAMES);
     check!(munmap(DATA_BASE, SPAN) == 0, 7);
+    check!(stat(STAT_FREE_FRAMES) == free + 1, 10);
     check!(stat(STAT_TABLES_FREED) == 1, 8);
     check!(stat(STAT_TABLE_FRAMES) == 0, 9);
     0
@@ -336,16 +377,18 @@ fn table_unmap() -> u64 {
     bndmk0(p, p + 7);
     bndstx0(p, p);
     check!(stat(STAT_TABLES_ALLOCATED) == 1, 3);
-    let entry = read(entry_addr(bd, p));
+    let entry = peek(entry_addr(bd, p));
     check!(entry & 1 == 1, 4);
+    let free = stat(STAT_FREE_FRAMES);
     check!(munmap(entry & !7, TABLE_SIZE) == 0, 5);
-    check!(read(entry_addr(bd, p)) == 0, 6);
+    check!(stat(STAT_FREE_FRAMES) == free + 1, 16);
+    check!(peek(entry_addr(bd, p)) == 0, 6);
     check!(stat(STAT_TABLES_FREED) == 1, 7);
     check!(stat(STAT_LIVE_TABLES) == 0, 8);
     check!(stat(STAT_TABLE_FRAMES) == 0, 9);
     bndstx0(p, p);
     check!(stat(STAT_TABLES_ALLOCATED) == 2, 10);
-    let again = read(entry_addr(bd, p));
+    let again = peek(entry_addr(bd, p));
     check!(again & 1 == 1, 11);
     let (lower, upper) = bndldx1(p, p);
     check!(lower == p && upper == !(p + 7), 12);
@@ -368,8 +411,7 @@ fn corrupt_store() -> u64 {
     check!(bd != 0, 1);
     check!(mmap_fixed(DATA_BASE, SPAN), 2);
     let p = DATA_BASE;
-    // SAFETY: the directory is this process's own memory.
-    unsafe { entry_addr(bd, p).write_volatile(0xdead_0000) };
+    poke(entry_addr(bd, p), 0xdead_0000);
     bndmk0(p, p + 7);
     bndstx0(p, p);
     99
@@ -391,14 +433,46 @@ fn corrupt_unmap() -> u64 {
     bndmk0(p, p + 7);
     bndstx0(p, p);
     check!(stat(STAT_TABLES_ALLOCATED) == 1, 3);
-    // SAFETY: the directory is this process's own memory.
-    unsafe { entry_addr(bd, p).write_volatile(0xdead_0000) };
+    poke(entry_addr(bd, p), 0xdead_0000);
+    let free = stat(STAT_FREE_FRAMES);
     check!(munmap(DATA_BASE, SPAN) == EFAULT.wrapping_neg(), 4);
+    // The table is not freed (its entry no longer names it): nothing came back.
+    check!(stat(STAT_TABLES_FREED) == 0, 5);
+    check!(stat(STAT_FREE_FRAMES) == free, 6);
     0
 }
 
-/// `churn`: random mmap/munmap/store over 32 spans (64 half-span slots), then
-/// everything unmapped: no table may survive.
+/// `corrupt`, third part: a valid-looking entry that points at the process's own
+/// data. `munmap` of the span fails with `EFAULT` and the data is left alone.
+#[link_section = ".user.text"]
+pub extern "C" fn prog_corrupt_pointer(_: u64) -> ! {
+    exit(corrupt_pointer())
+}
+
+#[inline(always)]
+fn corrupt_pointer() -> u64 {
+    const MARKER: u64 = 0x5eed_f00d_cafe_0001;
+    let bd = enable_mpx();
+    check!(bd != 0, 1);
+    check!(mmap_fixed(DATA_BASE, 2 * SPAN), 2);
+    let (data, p) = (DATA_BASE, DATA_BASE + SPAN);
+    poke(data, MARKER);
+    bndmk0(p, p + 7);
+    bndstx0(p, p);
+    check!(stat(STAT_TABLES_ALLOCATED) == 1, 3);
+    // Valid bit set, "table" = the first span's data.
+    poke(entry_addr(bd, p), data | 1);
+    check!(munmap(p, SPAN) == EFAULT.wrapping_neg(), 4);
+    check!(stat(STAT_TABLES_FREED) == 0, 5);
+    check!(peek(data) == MARKER, 6);
+    check!(peek(entry_addr(bd, p)) == data | 1, 7);
+    check!(munmap(data, SPAN) == 0, 8);
+    0
+}
+
+/// `churn`: [`CHURN_OPS`] random operations over 32 spans (64 half-span slots), each
+/// one `mmap`, one `munmap` or one bounds store, counted by kind and reported to the
+/// kernel; then everything is unmapped and no table may survive.
 #[link_section = ".user.text"]
 pub extern "C" fn prog_churn(_: u64) -> ! {
     exit(churn())
@@ -410,6 +484,7 @@ fn churn() -> u64 {
     check!(bd != 0, 1);
     let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut used: u64 = 0;
+    let (mut mmaps, mut munmaps, mut stores) = (0u64, 0u64, 0u64);
     let mut op = 0;
     while op < CHURN_OPS {
         rng ^= rng << 13;
@@ -419,6 +494,7 @@ fn churn() -> u64 {
         let addr = DATA_BASE + slot * HALF;
         if used & (1 << slot) == 0 {
             check!(mmap_fixed(addr, HALF), 2);
+            mmaps += 1;
             used |= 1 << slot;
         } else {
             let choice = (rng >> 8) & 7;
@@ -426,12 +502,15 @@ fn churn() -> u64 {
                 let p = addr + ((rng >> 16) & (HALF / 8 - 1)) * 8;
                 bndmk0(p, p + 63);
                 bndstx0(p, p);
+                stores += 1;
             } else if choice == 6 {
                 check!(munmap(addr, HALF) == 0, 3);
+                munmaps += 1;
                 used &= !(1 << slot);
             } else {
                 let first = slot & !1;
                 check!(munmap(DATA_BASE + first * HALF, SPAN) == 0, 4);
+                munmaps += 1;
                 used &= !(3 << first);
             }
         }
@@ -440,12 +519,15 @@ fn churn() -> u64 {
         }
         op += 1;
     }
+    check!(mmaps + munmaps + stores == CHURN_OPS, 11);
+    check!(sys(SYS_REPORT, REPORT_MMAPS, mmaps, 0) == 0, 12);
+    check!(sys(SYS_REPORT, REPORT_MUNMAPS, munmaps, 0) == 0, 12);
+    check!(sys(SYS_REPORT, REPORT_STORES, stores, 0) == 0, 12);
     check!(stat(STAT_TABLES_ALLOCATED) > 32, 6);
     check!(munmap(DATA_BASE, 32 * SPAN) == 0, 7);
     check!(stat(STAT_LIVE_TABLES) == 0, 8);
     check!(stat(STAT_TABLE_FRAMES) == 0, 9);
     check!(stat(STAT_TABLES_FREED) == stat(STAT_TABLES_ALLOCATED), 10);
-    let _ = bd;
     0
 }
 
@@ -470,6 +552,8 @@ pub enum Program {
     CorruptStore,
     /// [`prog_corrupt_unmap`].
     CorruptUnmap,
+    /// [`prog_corrupt_pointer`].
+    CorruptPointer,
     /// [`prog_churn`].
     Churn,
     /// [`prog_segv`].
@@ -501,6 +585,7 @@ impl Program {
             Program::TableUnmap => address_of!(prog_table_unmap),
             Program::CorruptStore => address_of!(prog_corrupt_store),
             Program::CorruptUnmap => address_of!(prog_corrupt_unmap),
+            Program::CorruptPointer => address_of!(prog_corrupt_pointer),
             Program::Churn => address_of!(prog_churn),
             Program::Segv => address_of!(prog_segv),
             Program::Disable => address_of!(prog_disable),
