@@ -51,16 +51,27 @@ fn stack_top(stack: *const Stack) -> VirtAddr {
     VirtAddr::from_ptr(stack) + STACK_SIZE as u64
 }
 
+fn ist_stack(slot: u16) -> *const Stack {
+    // SAFETY: only the address of the static is taken; nothing reads or writes it
+    // through a reference. (`slot` indexes a 3-element array: checked.)
+    unsafe { (&raw const IST_STACKS[slot as usize]).cast::<Stack>() }
+}
+
+/// Whether `address` lies on the IST stack of `slot` (one of the `*_IST` constants):
+/// the trap dispatcher uses it to check that `#DF`, `#BR` and `#PF` really arrive
+/// on their own stacks.
+pub fn is_on_ist_stack(slot: u16, address: u64) -> bool {
+    let top = stack_top(ist_stack(slot)).as_u64();
+    (top - STACK_SIZE as u64..top).contains(&address)
+}
+
 /// Builds and loads the GDT and TSS and reloads the segment registers.
 pub fn init() {
     let tss = TSS.call_once(|| {
         let mut tss = TaskStateSegment::new();
         tss.privilege_stack_table[0] = stack_top(&raw const TRAP_STACK);
         for slot in [DOUBLE_FAULT_IST, BOUND_RANGE_IST, PAGE_FAULT_IST] {
-            // SAFETY: only the address of the static is taken; nothing reads or writes it
-            // through a reference.
-            let stack = unsafe { (&raw const IST_STACKS[slot as usize]).cast::<Stack>() };
-            tss.interrupt_stack_table[slot as usize] = stack_top(stack);
+            tss.interrupt_stack_table[slot as usize] = stack_top(ist_stack(slot));
         }
         tss
     });

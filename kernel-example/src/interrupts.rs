@@ -18,37 +18,63 @@ pub const VECTOR_BOUND_RANGE: u64 = 5;
 pub const VECTOR_PAGE_FAULT: u64 = 14;
 /// Vector of the double-fault exception.
 pub const VECTOR_DOUBLE_FAULT: u64 = 8;
+/// Vector of the non-maskable interrupt.
+pub const VECTOR_NMI: u64 = 2;
+/// Vector of the machine-check exception.
+pub const VECTOR_MACHINE_CHECK: u64 = 18;
 /// Software-interrupt vector of the system call gate (callable from ring 3).
 pub const VECTOR_SYSCALL: u64 = 0x80;
 
-/// The registers saved on entry, in stack order (lowest address first).
+/// The registers saved on entry, in stack order (lowest address first): the
+/// general-purpose registers pushed by `trap_common` (r15 first), the vector and
+/// error code pushed by the stub, then the interrupt frame the CPU pushed.
+/// Changes to the general-purpose registers and the CPU frame take effect at `iretq`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
-#[allow(missing_docs)]
 pub struct TrapFrame {
+    /// Saved r15.
     pub r15: u64,
+    /// Saved r14.
     pub r14: u64,
+    /// Saved r13.
     pub r13: u64,
+    /// Saved r12.
     pub r12: u64,
+    /// Saved r11.
     pub r11: u64,
+    /// Saved r10.
     pub r10: u64,
+    /// Saved r9.
     pub r9: u64,
+    /// Saved r8.
     pub r8: u64,
+    /// Saved rbp.
     pub rbp: u64,
+    /// Saved rdi (first system-call argument).
     pub rdi: u64,
+    /// Saved rsi (second system-call argument).
     pub rsi: u64,
+    /// Saved rdx (third system-call argument).
     pub rdx: u64,
+    /// Saved rcx.
     pub rcx: u64,
+    /// Saved rbx.
     pub rbx: u64,
+    /// Saved rax (system-call number in, result out).
     pub rax: u64,
     /// Vector number pushed by the stub.
     pub vector: u64,
     /// Error code pushed by the CPU, or 0.
     pub error_code: u64,
+    /// Where the interrupted code resumes (for a fault: the faulting instruction).
     pub rip: u64,
+    /// Code selector of the interrupted code (RPL 3 for ring 3).
     pub cs: u64,
+    /// Saved RFLAGS.
     pub rflags: u64,
+    /// Stack pointer of the interrupted code.
     pub rsp: u64,
+    /// Stack selector of the interrupted code.
     pub ss: u64,
 }
 
@@ -221,8 +247,23 @@ pub fn init() {
 }
 
 /// Called by the common stub with interrupts disabled.
+///
+/// Aborts (`#DF`, `#MC`) and NMIs are fatal whichever ring they interrupted: the
+/// machine state is not trustworthy. Other exceptions from ring 3 end the process.
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    let ist = match frame.vector {
+        VECTOR_DOUBLE_FAULT => Some(gdt::DOUBLE_FAULT_IST),
+        VECTOR_BOUND_RANGE => Some(gdt::BOUND_RANGE_IST),
+        VECTOR_PAGE_FAULT => Some(gdt::PAGE_FAULT_IST),
+        _ => None,
+    };
+    if let Some(slot) = ist {
+        if !gdt::is_on_ist_stack(slot, frame as *const TrapFrame as u64) {
+            kernel_fault(frame, "not on its IST stack:");
+        }
+    }
     match frame.vector {
+        VECTOR_DOUBLE_FAULT | VECTOR_MACHINE_CHECK | VECTOR_NMI => kernel_fault(frame, "fatal"),
         VECTOR_SYSCALL if frame.is_from_user() => crate::syscall::handle(frame),
         VECTOR_BOUND_RANGE => crate::bounds::handle_bound_range(frame),
         VECTOR_PAGE_FAULT => crate::process::handle_page_fault(frame),
