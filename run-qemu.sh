@@ -39,7 +39,11 @@ fi
 echo "+ timeout 120 ${cmd[*]}" >&2
 
 status=0
+start=$(date +%s%N)
 timeout 120 "${cmd[@]}" || status=$?
+end=$(date +%s%N)
+ms=$(( (end - start) / 1000000 ))
+printf 'run-qemu.sh: QEMU wall time %d.%03d s\n' $(( ms / 1000 )) $(( ms % 1000 )) >&2
 case "$status" in
     33) echo "run-qemu.sh: verdict pass" >&2; exit 0 ;;
     35) echo "run-qemu.sh: verdict fail (a scenario failed)" >&2 ;;
