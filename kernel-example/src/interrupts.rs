@@ -208,7 +208,7 @@ pub fn init() {
                 VECTOR_SYSCALL as u8
             };
             let addr = VirtAddr::new(addr);
-            // SAFETY (all arms): every address is a stub that follows the trap-frame
+            // SAFETY: (all arms) every address is a stub that follows the trap-frame
             // protocol above (error code or a pushed zero) and ends in `iretq`.
             let options = unsafe {
                 match vector {
