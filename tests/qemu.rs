@@ -242,10 +242,18 @@ fn run_scenario(scenario: &str) -> Option<HashMap<String, String>> {
 
 /// [`run_scenario`], also returning the serial output.
 fn run_scenario_with_output(scenario: &str) -> Option<(HashMap<String, String>, String)> {
+    run_scenario_with_options(scenario, "")
+}
+
+/// [`run_scenario_with_output`] with more kernel command-line `options`.
+fn run_scenario_with_options(
+    scenario: &str,
+    options: &str,
+) -> Option<(HashMap<String, String>, String)> {
     if !qemu_available() {
         return None;
     }
-    let boot = boot("max", Some(&format!("scenario={scenario}")));
+    let boot = boot("max", Some(&format!("scenario={scenario} {options}")));
     assert_eq!(
         boot.status,
         Some(EXIT_PASS),
@@ -342,15 +350,31 @@ fn disabled_management_leaves_tables_alone() {
 
 #[test]
 fn churn_ends_with_no_table_frames() {
-    let Some((f, output)) = run_scenario_with_output("churn") else {
-        return;
-    };
-    let (allocated, freed, end) = counts(&f);
+    if let Some((f, output)) = run_scenario_with_output("churn") {
+        check_churn(&f, &output);
+    }
+}
+
+#[test]
+fn churn_with_another_seed() {
+    if let Some((f, output)) = run_scenario_with_options("churn", "churn_seed=20260101") {
+        assert!(
+            output.contains("running Churn(0x1352505)"),
+            "the seed reached the program"
+        );
+        check_churn(&f, &output);
+    }
+}
+
+/// The churn expectations: every table freed, no table frame left, at least
+/// 10^4 operations, and the program's counts matching the kernel's.
+fn check_churn(f: &HashMap<String, String>, output: &str) {
+    let (allocated, freed, end) = counts(f);
     assert!(allocated > 0);
     assert_eq!(allocated, freed);
     assert_eq!(end, 0);
-    assert!(field(&f, "table_frames_peak") > 0);
-    let lines = tagged_lines(&output, "MPX-CHURN");
+    assert!(field(f, "table_frames_peak") > 0);
+    let lines = tagged_lines(output, "MPX-CHURN");
     assert_eq!(lines.len(), 1, "one MPX-CHURN line");
     let churn: HashMap<String, String> = lines[0].iter().cloned().collect();
     let operations = field(&churn, "operations");

@@ -77,4 +77,7 @@ pub mod layout {
     pub const CHURN_OPS: u64 = 12_000;
     /// The fewest operations the issue asks of `churn`.
     pub const CHURN_MIN_OPS: u64 = 10_000;
+    /// Seed of `churn`'s random sequence unless the command line names one
+    /// (`churn_seed=N`).
+    pub const CHURN_DEFAULT_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 }

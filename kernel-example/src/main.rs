@@ -143,11 +143,18 @@ pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
     let (smep, smap) = cpu::protect_user_memory();
     kprintln!("cpu: SMEP {}, SMAP {}", on_off(smep), on_off(smap));
 
-    let selected = boot
-        .command_line
-        .split_whitespace()
-        .find_map(|arg| arg.strip_prefix("scenario="))
-        .unwrap_or("all");
+    let option = |name: &str| {
+        boot.command_line
+            .split_whitespace()
+            .find_map(|arg| arg.strip_prefix(name)?.strip_prefix('='))
+    };
+    if let Some(seed) = option("churn_seed") {
+        match seed.parse::<u64>() {
+            Ok(seed) => scenarios::set_churn_seed(seed),
+            Err(_) => kprintln!("ignoring churn_seed={:?}: not a decimal number", seed),
+        }
+    }
+    let selected = option("scenario").unwrap_or("all");
     let names: Vec<&str> = if selected == "all" {
         scenarios::ALL.to_vec()
     } else {

@@ -15,6 +15,16 @@ use crate::user::Program;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+static CHURN_SEED: AtomicU64 = AtomicU64::new(CHURN_DEFAULT_SEED);
+
+/// Sets the seed of `churn`'s random sequence (0 keeps the default).
+pub fn set_churn_seed(seed: u64) {
+    if seed != 0 {
+        CHURN_SEED.store(seed, Ordering::Relaxed);
+    }
+}
 
 /// Names accepted by `scenario=`, in the order of a full run.
 pub const ALL: [&str; 9] = [
@@ -72,8 +82,13 @@ impl ScenarioResult {
     /// has (its exit, no frame or heap byte leaked, the kernel's table bookkeeping
     /// agreeing with the manager's, no deadlock avoided) and folds its counts in.
     fn run(&mut self, program: Program, expected: Exit) -> Outcome {
-        kprintln!("[{}] running {:?}", self.name, program);
-        let outcome = process::run(program.entry(), 0);
+        self.run_with(program, 0, expected)
+    }
+
+    /// [`ScenarioResult::run`], handing `arg` to the program.
+    fn run_with(&mut self, program: Program, arg: u64, expected: Exit) -> Outcome {
+        kprintln!("[{}] running {:?}({:#x})", self.name, program, arg);
+        let outcome = process::run(program.entry(), arg);
         let s = &outcome.stats;
         kprintln!(
             "[{}] {:?} ended: {:x?}; tables allocated {} freed {} live {}; table frames end {} peak {}; frames leaked {}",
@@ -256,7 +271,8 @@ pub fn run(name: &str) -> Option<ScenarioResult> {
             r.expect_counts(1, 0, 1, 1);
         }
         "churn" => {
-            let outcome = r.run(Program::Churn, OK);
+            let seed = CHURN_SEED.load(Ordering::Relaxed);
+            let outcome = r.run_with(Program::Churn, seed, OK);
             churn_checks(&mut r, &outcome);
         }
         _ => unreachable!("listed in ALL"),

@@ -474,15 +474,16 @@ fn corrupt_pointer() -> u64 {
 /// one `mmap`, one `munmap` or one bounds store, counted by kind and reported to the
 /// kernel; then everything is unmapped and no table may survive.
 #[link_section = ".user.text"]
-pub extern "C" fn prog_churn(_: u64) -> ! {
-    exit(churn())
+pub extern "C" fn prog_churn(seed: u64) -> ! {
+    exit(churn(seed))
 }
 
 #[inline(always)]
-fn churn() -> u64 {
+fn churn(seed: u64) -> u64 {
     let bd = enable_mpx();
     check!(bd != 0, 1);
-    let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
+    // xorshift64: any non-zero seed gives a different sequence.
+    let mut rng: u64 = if seed == 0 { CHURN_DEFAULT_SEED } else { seed };
     let mut used: u64 = 0;
     let (mut mmaps, mut munmaps, mut stores) = (0u64, 0u64, 0u64);
     let mut op = 0;
