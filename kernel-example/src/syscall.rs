@@ -111,8 +111,17 @@ fn munmap(addr: u64, len: u64) -> u64 {
 fn mpx_enable(directory: u64) -> u64 {
     let process = process::current();
     let decoding = quirk::decoding();
-    let cfg = quirk::encode_bndcfg(decoding, directory & !(PAGE - 1), BNDCFG_FLAGS);
+    let cfg = quirk::encode_bndcfg(decoding, directory, BNDCFG_FLAGS);
     let effective = quirk::effective_base(decoding, cfg);
+    // A directory this CPU cannot be pointed at exactly (misaligned, or bits the
+    // encoding drops) is refused rather than silently moved.
+    if !directory.is_multiple_of(PAGE) || effective != directory {
+        kprintln!(
+            "mpx: enable refused: directory {:#x} cannot be encoded",
+            directory
+        );
+        return errno(EINVAL);
+    }
     let result = {
         let mut mm = process.mm.write();
         process

@@ -179,6 +179,11 @@ pub extern "C" fn prog_alloc(_: u64) -> ! {
 fn alloc() -> u64 {
     let bd = enable_mpx();
     check!(bd != 0, 1);
+    // A misaligned directory is refused (and management stays as it was).
+    check!(
+        sys(SYS_MPX_ENABLE, bd + 8, 0, 0) == EINVAL.wrapping_neg(),
+        5
+    );
     check!(mmap_fixed(DATA_BASE, ALLOC_SPANS * SPAN), 2);
     let mut i = 0;
     while i < ALLOC_SPANS {
