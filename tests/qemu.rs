@@ -84,16 +84,32 @@ fn qemu_available() -> bool {
     found
 }
 
-/// Builds the kernel once; returns the ELF path.
-fn kernel() -> &'static Path {
-    static KERNEL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let built = KERNEL.get_or_init(|| {
+/// Which of the kernel's cargo profiles to boot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Profile {
+    /// `release`: what `run-qemu.sh` boots.
+    Release,
+    /// `dev`: debug assertions on, in the kernel and in the `mpx` crate.
+    Dev,
+}
+
+/// Builds the kernel with `profile` once per test run; returns the ELF path.
+fn kernel(profile: Profile) -> &'static Path {
+    static RELEASE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    static DEV: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let (once, flag, out_dir) = match profile {
+        Profile::Release => (&RELEASE, Some("--release"), "release"),
+        Profile::Dev => (&DEV, None, "debug"),
+    };
+    let built = once.get_or_init(|| {
         let dir = kernel_dir();
         let mut cargo = Command::new(option_env!("CARGO").unwrap_or("cargo"));
         // The kernel's own .cargo/config.toml is found from the working directory.
         cargo
             .current_dir(&dir)
-            .args(["build", "--release", "--target-dir"])
+            .arg("build")
+            .args(flag)
+            .arg("--target-dir")
             .arg(dir.join("target"));
         // Variables an outer `cargo test` sets for its own build must not reach the
         // kernel's (target, flags, wrappers, jobserver and package metadata).
@@ -126,7 +142,10 @@ fn kernel() -> &'static Path {
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
-        Ok(dir.join("target/x86_64-unknown-linux-gnu/release/kernel"))
+        Ok(dir
+            .join("target/x86_64-unknown-linux-gnu")
+            .join(out_dir)
+            .join("kernel"))
     });
     match built {
         Ok(path) => path,
@@ -141,12 +160,19 @@ struct Boot {
     elapsed: Duration,
 }
 
+/// Boots the release kernel on QEMU's CPU model `cpu` with `append` as the kernel
+/// command line.
 fn boot(cpu: &str, append: Option<&str>) -> Boot {
+    boot_profile(Profile::Release, cpu, append)
+}
+
+/// [`boot`] for a kernel built with `profile`.
+fn boot_profile(profile: Profile, cpu: &str, append: Option<&str>) -> Boot {
     let mut cmd = Command::new("qemu-system-x86_64");
     cmd.args([
         "-machine", "pc", "-accel", "tcg", "-cpu", cpu, "-m", "512M", "-kernel",
     ])
-    .arg(kernel())
+    .arg(kernel(profile))
     .args(["-display", "none", "-no-reboot", "-serial", "stdio"])
     .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
     .stdin(Stdio::null())
@@ -405,6 +431,23 @@ fn default_boot_runs_every_scenario() {
     names.sort_unstable();
     expected.sort_unstable();
     assert_eq!(names, expected, "one MPX-RESULT line per scenario");
+    assert!(all.values().all(|f| f["status"] == "pass"));
+}
+
+#[test]
+fn debug_build_runs_every_scenario() {
+    if !qemu_available() {
+        return;
+    }
+    // Debug assertions in the kernel and in the crate; the boot must still pass.
+    let boot = boot_profile(Profile::Dev, "max", None);
+    assert_eq!(boot.status, Some(EXIT_PASS));
+    let all = results(&boot.output);
+    assert_eq!(
+        all.len(),
+        SCENARIOS.len(),
+        "one MPX-RESULT line per scenario"
+    );
     assert!(all.values().all(|f| f["status"] == "pass"));
 }
 
