@@ -4,11 +4,22 @@
 //! that holds one entry costs one page. A page is either resident or swapped
 //! out (content kept, but not present: any access faults until it is
 //! faulted back in), which lets tests put a directory page out of reach.
+//!
+//! # TLB shootdowns
+//! On a real machine, a page leaves a process (unmap, zap, swap-out) only
+//! after a TLB shootdown, which every other CPU acknowledges *between*
+//! instructions: an instruction that already translated an address finishes
+//! with the old page before the page can be reused. The store models this
+//! with a lock: a simulated instruction holds it shared from its first
+//! access to its last ([`PageStore::instruction`]); taking pages away holds
+//! it exclusively. Without this, a BNDSTX that walked to a table just before
+//! another thread's munmap freed it could write into whatever table is
+//! mapped at that address next, which no CPU does.
 
 use crate::arch::layout::PAGE_SIZE;
 use crate::mm::{AccessFault, EntryWidth, UserAccess};
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
 type PageData = Box<[u8; PAGE_SIZE as usize]>;
 
@@ -23,6 +34,8 @@ enum Page {
 #[derive(Debug, Default)]
 pub(crate) struct PageStore {
     pages: Mutex<BTreeMap<u64, Page>>,
+    /// Shared by instructions in flight, exclusive for taking pages away.
+    shootdown: RwLock<()>,
 }
 
 pub(crate) const fn page_of(address: u64) -> u64 {
@@ -48,10 +61,26 @@ impl PageStore {
         });
     }
 
-    /// Puts a resident page out of reach, keeping its content. Returns
-    /// whether there was a resident page.
+    /// Marks the start of a simulated instruction: until the guard is
+    /// dropped, no page is taken away (swapped out, released or unmapped).
+    /// The instruction must not wait for anything else (the mm lock, a page
+    /// fault) while holding it: on a page fault it drops the guard, and the
+    /// instruction restarts from scratch, as a CPU restarts a faulting one.
+    pub(crate) fn instruction(&self) -> RwLockReadGuard<'_, ()> {
+        self.shootdown.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits for the instructions in flight to retire (the TLB shootdown)
+    /// and takes pages away with `f` before another one can start.
+    fn with_shootdown<R>(&self, f: impl FnOnce(&mut BTreeMap<u64, Page>) -> R) -> R {
+        let _shootdown = self.shootdown.write().unwrap_or_else(|e| e.into_inner());
+        self.with_pages(f)
+    }
+
+    /// Puts a populated page out of reach, keeping its content. Returns
+    /// whether the page was populated.
     pub(crate) fn swap_out(&self, address: u64) -> bool {
-        self.with_pages(|pages| match pages.remove(&page_of(address)) {
+        self.with_shootdown(|pages| match pages.remove(&page_of(address)) {
             Some(Page::Resident(d)) | Some(Page::Swapped(d)) => {
                 pages.insert(page_of(address), Page::Swapped(d));
                 true
@@ -62,7 +91,7 @@ impl PageStore {
 
     /// Drops every page in `[start, end)`; returns the resident bytes freed.
     pub(crate) fn discard(&self, start: u64, end: u64) -> u64 {
-        self.with_pages(|pages| {
+        self.with_shootdown(|pages| {
             let doomed: Vec<u64> = pages.range(start..end).map(|(&a, _)| a).collect();
             let mut freed = 0;
             for address in doomed {

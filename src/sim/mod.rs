@@ -63,6 +63,14 @@ impl From<MmError> for SimError {
     }
 }
 
+/// What stopped one execution of a simulated BNDLDX/BNDSTX.
+enum Step {
+    /// The page holding this address is not present.
+    PageFault(u64),
+    /// The directory entry is not valid: #BR with BNDSTATUS code 2.
+    BoundsFault,
+}
+
 /// #BRs one instruction may raise before the simulator gives up on it (a
 /// handled #BR is followed by a retry that succeeds, so 2 is the normal most).
 const MAX_BR_PER_INSTRUCTION: usize = 4;
@@ -225,19 +233,23 @@ impl SimProcess {
     /// BNDSTX: stores bounds `[lower, upper]` (upper inclusive) for pointer
     /// `ptr` kept at `slot`. A no-op while MPX is off.
     pub fn bndstx(&self, slot: u64, ptr: u64, lower: u64, upper: u64) -> Result<(), SimError> {
-        let Some(table) = self.walk(slot)? else {
-            return Ok(());
-        };
         let entry = BoundsTableEntry::new(ptr, lower, upper);
         let mut bytes = [0u8; 32];
         let len = entry.to_bytes(self.geometry.mode(), &mut bytes);
-        let address = table + self.geometry.table_entry_offset(slot);
-        for (i, chunk) in bytes[..len].chunks(8).enumerate() {
-            let mut raw = [0u8; 8];
-            raw[..chunk.len()].copy_from_slice(chunk);
-            let value = u64::from_le_bytes(raw);
-            self.user_store(address + 8 * i as u64, chunk.len() as u64, value)?;
-        }
+        let offset = self.geometry.table_entry_offset(slot);
+        // `None`: MPX is off and BNDSTX is a NOP.
+        self.walk(slot, |table| {
+            let address = table.wrapping_add(offset);
+            for (i, chunk) in bytes[..len].chunks(8).enumerate() {
+                let mut raw = [0u8; 8];
+                raw[..chunk.len()].copy_from_slice(chunk);
+                let at = address.wrapping_add(8 * i as u64);
+                self.store
+                    .store(at, chunk.len() as u64, u64::from_le_bytes(raw))
+                    .ok_or(at)?;
+            }
+            Ok(())
+        })?;
         Ok(())
     }
 
@@ -246,14 +258,18 @@ impl SimProcess {
     /// stored pointer differs, or while MPX is off.
     pub fn bndldx(&self, slot: u64, ptr: u64) -> Result<(u64, u64), SimError> {
         const INIT: (u64, u64) = (0, u64::MAX);
-        let Some(table) = self.walk(slot)? else {
+        let width = self.geometry.directory_entry_bytes();
+        let offset = self.geometry.table_entry_offset(slot);
+        let fields = self.walk(slot, |table| {
+            let load = |field: u64| {
+                let at = table.wrapping_add(offset).wrapping_add(field * width);
+                self.store.load(at, width).ok_or(at)
+            };
+            Ok((load(0)?, load(1)?, load(2)?))
+        })?;
+        let Some((lower, upper_complemented, pointer)) = fields else {
             return Ok(INIT);
         };
-        let width = self.geometry.directory_entry_bytes();
-        let address = table + self.geometry.table_entry_offset(slot);
-        let lower = self.user_load(address, width)?;
-        let upper_complemented = self.user_load(address + width, width)?;
-        let pointer = self.user_load(address + 2 * width, width)?;
         let mask = if width == 8 {
             u64::MAX
         } else {
@@ -265,21 +281,51 @@ impl SimProcess {
         Ok((lower, !upper_complemented & mask))
     }
 
-    /// The hardware directory walk of BNDLDX/BNDSTX: `Ok(None)` when MPX is
-    /// off; otherwise the table address, after as many #BRs as it takes.
-    fn walk(&self, slot: u64) -> Result<Option<u64>, SimError> {
+    /// Executes BNDLDX/BNDSTX for `slot`: `Ok(None)` when MPX is off
+    /// (the instruction is a NOP); otherwise the directory walk, then `access`
+    /// on the table it found, after as many #BRs as it takes.
+    ///
+    /// `access` gets the table address and returns `Err(address)` for an
+    /// access that found its page not present. One execution of the
+    /// instruction holds off TLB shootdowns ([`memory::PageStore::instruction`]),
+    /// so a table it walked to cannot be freed and reused before it is done.
+    /// A page fault (on the entry or the table) aborts the execution; the
+    /// fault is handled and the instruction restarts with a fresh walk, as
+    /// on a CPU.
+    fn walk<R>(
+        &self,
+        slot: u64,
+        mut access: impl FnMut(u64) -> Result<R, u64>,
+    ) -> Result<Option<R>, SimError> {
         let config = Bndcfg::from_raw(self.bndcfgu.load(Ordering::Acquire));
         if !config.is_enabled() {
             return Ok(None);
         }
         let g = self.geometry;
         let entry = config.base().wrapping_add(g.directory_entry_offset(slot));
-        for _ in 0..MAX_BR_PER_INSTRUCTION {
-            let value = self.user_load(entry, g.directory_entry_bytes())?;
-            let value = DirectoryEntry::from_raw(value);
-            if value.is_valid() {
-                return Ok(Some(value.raw() & !(g.directory_entry_bytes() - 1)));
+        let mut bounds_faults = 0;
+        loop {
+            let step = {
+                let _in_flight = self.store.instruction();
+                match self.store.load(entry, g.directory_entry_bytes()) {
+                    None => Step::PageFault(entry),
+                    Some(value) if DirectoryEntry::from_raw(value).is_valid() => {
+                        match access(value & !(g.directory_entry_bytes() - 1)) {
+                            Ok(result) => return Ok(Some(result)),
+                            Err(address) => Step::PageFault(address),
+                        }
+                    }
+                    Some(_) => Step::BoundsFault,
+                }
+            };
+            if let Step::PageFault(address) = step {
+                self.page_fault(address)?;
+                continue;
             }
+            if bounds_faults == MAX_BR_PER_INSTRUCTION {
+                break;
+            }
+            bounds_faults += 1;
             // #BR, BNDSTATUS = entry address | 2; the handler runs, the
             // instruction is retried.
             let status = BndStatus::from_raw(entry | 2);
