@@ -588,6 +588,58 @@ fn scenario_entry_pointing_into_a_table_or_at_anothers_table_is_refused() {
 }
 
 #[test]
+fn scenario_valid_entries_pointing_anywhere_fault_without_touching_memory() {
+    // The CPU trusts a valid entry: BNDSTX/BNDLDX go to wherever it points.
+    // Unmapped or wrapping addresses fault (SIGSEGV), and the manager still
+    // refuses to unmap what the entry names.
+    let (p, bd) = managed();
+    let a = p.mmap_fixed(AREA, MIB).unwrap();
+    let entry = entry_address(&p, bd, a);
+    let slot = a + MIB - 8; // The last table entry: the largest offset.
+    for value in [
+        u64::MAX,
+        (1 << 47) - 7,
+        0xffff_8000_0000_0001,
+        1,
+        AREA + 64 * MIB + 1,
+    ] {
+        p.write_u64(entry, value).unwrap();
+        let vmas = p.vmas();
+        let resident = p.resident_bytes();
+        assert!(
+            matches!(
+                p.bndstx(slot, slot, 1, 2),
+                Err(SimError::SegmentationFault { .. })
+            ),
+            "entry {value:#x}"
+        );
+        assert!(
+            matches!(
+                p.bndldx(slot, slot),
+                Err(SimError::SegmentationFault { .. })
+            ),
+            "entry {value:#x}"
+        );
+        assert_eq!(p.vmas(), vmas);
+        assert_eq!(p.resident_bytes(), resident);
+        assert_live(&p, 0);
+        // munmap refuses it (and the data mapping goes, as munmap does).
+        assert!(
+            matches!(
+                p.munmap(a, MIB),
+                Err(SimError::Unmap(UnmapError::NotATable { .. }))
+            ),
+            "entry {value:#x}"
+        );
+        assert_eq!(p.directory_entry(a), Some(value));
+        p.write_u64(entry, 0).unwrap();
+        p.mmap_fixed(a, MIB).unwrap();
+    }
+    store_self(&p, slot);
+    assert_self_bounds(&p, slot);
+}
+
+#[test]
 fn scenario_corrupt_span_stops_the_unmap_hook_there() {
     // Spans 0 and 2 have tables, span 1 a corrupt entry. Work on span 0 is
     // done; span 1 and those after it are untouched (UnmapError's contract).
@@ -727,6 +779,133 @@ fn scenario_threads_storing_and_unmapping_concurrently_keep_invariants() {
     let s = p.stats();
     assert_eq!(s.tables_allocated, THREADS * 20 * 4);
     assert_eq!(s.tables_freed, s.tables_allocated);
+    assert_no_deadlock(&p);
+}
+
+#[test]
+fn scenario_stores_racing_munmap_of_the_same_spans() {
+    // Stores race munmap and MAP_FIXED of the very spans they store into.
+    // A store may lose to the munmap (the table it walked to is gone: a
+    // segmentation fault, as on hardware); nothing else may fail, and once
+    // everything is unmapped no table survives.
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+    const SPANS: u64 = 4;
+    const STORERS: u64 = 3;
+    /// Stores to wait for (the spin lock is unfair: without a target the
+    /// unmapping thread may finish before the storers get going).
+    const STORES: u64 = 3000;
+    let (p, _bd) = managed();
+    let stop = AtomicBool::new(false);
+    let faults = AtomicU64::new(0);
+    let stores = AtomicU64::new(0);
+    let rounds = std::thread::scope(|s| {
+        for t in 0..STORERS {
+            let (p, stop, faults, stores) = (&p, &stop, &faults, &stores);
+            s.spawn(move || {
+                let mut i = 0u64;
+                while !stop.load(Relaxed) {
+                    let slot = AREA + (i % SPANS) * MIB + ((i * 7 + t) % 4096) * 8;
+                    match p.bndstx(slot, slot, slot, slot + 1) {
+                        Ok(()) => {}
+                        Err(SimError::SegmentationFault { .. }) => {
+                            faults.fetch_add(1, Relaxed);
+                        }
+                        Err(e) => panic!("bndstx: {e:?}"),
+                    }
+                    stores.fetch_add(1, Relaxed);
+                    i += 1;
+                }
+            });
+        }
+        let (p, stop, stores) = (&p, &stop, &stores);
+        s.spawn(move || {
+            let mut round = 0u64;
+            while round < 200 || (stores.load(Relaxed) < STORES && round < 1_000_000) {
+                let span = AREA + (round % SPANS) * MIB;
+                assert_eq!(p.mmap_fixed(span, MIB), Ok(span));
+                assert_eq!(p.munmap(span + (round % 3) * PAGE, MIB / 2), Ok(()));
+                assert_eq!(p.munmap(span, MIB), Ok(()));
+                std::thread::yield_now();
+                round += 1;
+            }
+            stop.store(true, Relaxed);
+            round
+        })
+        .join()
+        .unwrap()
+    });
+    assert!(stores.load(Relaxed) >= STORES, "storers starved");
+    // Stores into spans with no mapping may have left tables: the final
+    // munmap of the whole area finds them.
+    p.munmap(AREA, SPANS * MIB).unwrap();
+    assert_live(&p, 0);
+    for span in 0..SPANS {
+        assert_eq!(p.directory_entry(AREA + span * MIB), Some(0));
+    }
+    let s = p.stats();
+    assert_eq!(s.tables_allocated, s.tables_freed);
+    assert!(s.tables_allocated > 0);
+    assert_no_deadlock(&p);
+    println!(
+        "racing stores: {} stores, {} faulted, in {rounds} unmap rounds; {} tables, {} races lost",
+        stores.into_inner(),
+        faults.into_inner(),
+        s.tables_allocated,
+        s.races_lost,
+    );
+}
+
+#[test]
+fn scenario_store_racing_a_table_free_never_lands_in_the_next_table() {
+    // Thread A keeps storing into span 0, which has no mapping, so each
+    // munmap of span 0 frees the table A walks to. Thread B then gets a table
+    // for another span, usually at the freed table's address, fills and
+    // checks it. A store that walked to the old table must finish before the
+    // table is freed (TLB shootdown) or restart its walk after a page fault;
+    // it must never land in B's table. (Before the simulator modelled this,
+    // this test saw a few dozen overwritten entries in 20,000 rounds.)
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+    const ROUNDS: u64 = 1500;
+    const SLOTS: u64 = 64;
+    let (p, _bd) = managed();
+    let stop = AtomicBool::new(false);
+    let overwritten = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        let (p, stop) = (&p, &stop);
+        s.spawn(move || {
+            let mut i = 0;
+            while !stop.load(Relaxed) {
+                let slot = AREA + (i % SLOTS) * PAGE;
+                match p.bndstx(slot, 0xaaaa, 1, 2) {
+                    // A store losing to the munmap may fault, as on hardware.
+                    Ok(()) | Err(SimError::SegmentationFault { .. }) => {}
+                    Err(e) => panic!("bndstx: {e:?}"),
+                }
+                i += 1;
+            }
+        });
+        let overwritten = &overwritten;
+        s.spawn(move || {
+            for round in 0..ROUNDS {
+                p.munmap(AREA, MIB).unwrap();
+                let b = AREA + (1 + round % 8) * MIB;
+                p.mmap_fixed(b, MIB).unwrap();
+                for k in 0..SLOTS {
+                    p.bndstx(b + k * PAGE, 0xbbbb, 3, 4).unwrap();
+                }
+                for k in 0..SLOTS {
+                    if p.bndldx(b + k * PAGE, 0xbbbb).unwrap() != (3, 4) {
+                        overwritten.fetch_add(1, Relaxed);
+                    }
+                }
+                p.munmap(b, MIB).unwrap();
+            }
+            stop.store(true, Relaxed);
+        });
+    });
+    assert_eq!(overwritten.into_inner(), 0);
+    p.munmap(AREA, 16 * MIB).unwrap();
+    assert_live(&p, 0);
     assert_no_deadlock(&p);
 }
 
