@@ -87,7 +87,11 @@ impl ScenarioResult {
 
     /// [`ScenarioResult::run`], handing `arg` to the program.
     fn run_with(&mut self, program: Program, arg: u64, expected: Exit) -> Outcome {
-        kprintln!("[{}] running {:?}({:#x})", self.name, program, arg);
+        if arg == 0 {
+            kprintln!("[{}] running {:?}", self.name, program);
+        } else {
+            kprintln!("[{}] running {:?}({:#x})", self.name, program, arg);
+        }
         let outcome = process::run(program.entry(), arg);
         let s = &outcome.stats;
         kprintln!(
