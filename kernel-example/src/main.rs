@@ -160,8 +160,9 @@ pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
     } else {
         selected.split(',').collect()
     };
+    let (heap_before, frames_before) = (heap::used(), frames::free_count());
     let mut all_passed = true;
-    for name in names {
+    for name in &names {
         match scenarios::run(name) {
             Some(result) => all_passed &= result.passed(),
             None => {
@@ -170,11 +171,19 @@ pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
             }
         }
     }
+    // Whatever the scenarios did, the kernel must be back where it started.
+    let (heap_after, frames_after) = (heap::used(), frames::free_count());
     kprintln!(
-        "heap in use at the end: {} bytes; frames free: {}",
-        heap::used(),
-        frames::free_count()
+        "kernel after the scenarios: heap in use {} bytes (before: {}), frames free {} (before: {})",
+        heap_after,
+        heap_before,
+        frames_after,
+        frames_before
     );
+    if (heap_after, frames_after) != (heap_before, frames_before) {
+        kprintln!("KERNEL CHECK FAILED: heap or frames not back to where they were");
+        all_passed = false;
+    }
     if all_passed {
         kprintln!("MPX-VERDICT pass");
         exit_qemu(Verdict::Pass)
