@@ -448,6 +448,58 @@ fn scenario_user_munmap_over_all_tables_frees_each_once() {
     assert_eq!(p.stats().tables_freed, 4);
 }
 
+#[test]
+fn scenario_no_tables_for_tables_recursion_depth_one() {
+    // A pointer kept inside a table's memory gets a table of its own (the
+    // CPU allows it). Unmapping the first table frees it alone: the hook
+    // does not go looking for tables that describe table memory.
+    let (p, _bd) = managed();
+    let a = p.mmap_fixed(AREA, MIB).unwrap();
+    store_self(&p, a);
+    let ta = table_of(&p, a);
+    store_self(&p, ta + 64);
+    assert_live(&p, 2);
+    let tt = table_of(&p, ta + 64);
+    assert_ne!(tt, ta);
+
+    p.munmap(ta, TABLE_64).unwrap();
+    assert_eq!(table_vmas(&p), vec![(tt, tt + TABLE_64)]);
+    assert_eq!(p.directory_entry(a), Some(0));
+    assert_eq!(p.directory_entry(ta), Some(tt | 1));
+    assert_eq!(p.stats().tables_freed, 1);
+    // The table of the table is an ordinary table to unmap.
+    p.munmap(tt, TABLE_64).unwrap();
+    assert_live(&p, 0);
+    assert_eq!(p.directory_entry(ta), Some(0));
+}
+
+#[test]
+fn scenario_munmap_of_tables_and_data_together_only_frees_the_tables() {
+    // The rule: if a range holds bounds tables, the hook frees those
+    // and nothing more. Data unmapped in the same call keeps its table until
+    // a later unmap of its span.
+    let (p, _bd) = managed();
+    let a = p.mmap_fixed(AREA, MIB).unwrap();
+    store_self(&p, a);
+    let ta = table_of(&p, a);
+    // The simulator places the next mapping right after the table, and its
+    // table after that.
+    let d = p.mmap(MIB).unwrap();
+    assert_eq!(d, ta + TABLE_64);
+    store_self(&p, d);
+    let td = table_of(&p, d);
+    assert!(td >= d + MIB);
+
+    p.munmap(ta, d + MIB - ta).unwrap();
+    assert_eq!(p.directory_entry(a), Some(0));
+    assert_eq!(p.directory_entry(d), Some(td | 1));
+    assert_eq!(table_vmas(&p), vec![(td, td + TABLE_64)]);
+    // d's span has no mapping left: the next unmap touching it frees td.
+    p.munmap(d, PAGE).unwrap();
+    assert_live(&p, 0);
+    assert_eq!(p.directory_entry(d), Some(0));
+}
+
 // 6. Corrupt directory entries: an error, and that memory untouched.
 
 #[test]
