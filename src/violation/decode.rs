@@ -67,7 +67,10 @@
 //! panics, never indexes out of bounds, and never reads past
 //! `min(bytes.len(), 15)`. A prefix of a valid encoding that stops before its
 //! end always gives [`DecodeError::Truncated`], never a shorter "valid"
-//! instruction. Extra bytes after the instruction are ignored.
+//! instruction. Extra bytes after the instruction are ignored. Besides the
+//! tests (`tests/decode.rs`: every ModRM and SIB byte in both modes, every
+//! copy length, random bytes), `fuzz/` has a cargo-fuzz target that runs on
+//! stable Rust: `cargo fuzz run --sanitizer none decode`.
 
 use core::fmt;
 

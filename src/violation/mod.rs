@@ -20,8 +20,11 @@
 //! off-by-one on the bound-register number and mishandled the SIB special
 //! cases (MPX-FACTS §3, item 6); both are covered by tests here.
 //!
-//! [`classify`] is the one-call entry point for the whole #BR: it turns a
-//! BNDSTATUS value into a [`BoundsFault`] a kernel can act on and print.
+//! [`classify`] turns a BNDSTATUS value into a [`BoundsFault`] a kernel can
+//! act on and print. A kernel that lets the crate manage its bounds tables
+//! calls [`MpxManager::handle_br`](crate::manager::MpxManager::handle_br)
+//! instead, which classifies with it and also allocates the table for
+//! code 2.
 //!
 //! ```
 //! use mpx::arch::Mode;
