@@ -73,6 +73,9 @@ pub mod layout {
     pub const VIOLATION_LEN: u64 = 16;
     /// An address no scenario maps (the `violation` scenario's wild read).
     pub const SEGV_ADDRESS: u64 = 0x2000_0000_0000;
+    /// A kernel address that is mapped, but for the kernel only: the start of the
+    /// physical map (the `violation` scenario's read of kernel memory).
+    pub const KERNEL_ADDRESS: u64 = 0xFFFF_8000_0000_0000;
     /// Operations (each one `mmap`, `munmap` or bounds store) of the `churn` scenario.
     pub const CHURN_OPS: u64 = 12_000;
     /// The fewest operations the issue asks of `churn`.

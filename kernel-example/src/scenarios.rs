@@ -242,6 +242,8 @@ pub fn run(name: &str) -> Option<ScenarioResult> {
             r.run(Program::Violation, expected);
             let segv = Exit::Killed(KillReason::SegmentationFault(SEGV_ADDRESS));
             r.run(Program::Segv, segv);
+            let kernel = Exit::Killed(KillReason::SegmentationFault(KERNEL_ADDRESS));
+            r.run(Program::KernelRead, kernel);
             r.run(Program::Hello, OK);
             r.expect_counts(0, 0, 0, 0);
         }
