@@ -450,6 +450,13 @@ impl SimProcess {
         Some(self.store.peek(entry, width))
     }
 
+    /// The 8 bytes at `addr` (naturally aligned) as memory holds them, read
+    /// without faulting and without changing any page's state: 0 if the
+    /// page was never touched or was released. For inspecting tables.
+    pub fn peek_u64(&self, addr: u64) -> u64 {
+        self.store.peek(addr & !7, 8)
+    }
+
     /// Times the page-fault path refused to wait on its own thread's write lock.
     pub fn would_deadlock_events(&self) -> u64 {
         self.mm.would_deadlock_events()
