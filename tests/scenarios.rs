@@ -175,6 +175,32 @@ fn scenario_mpx_off_bndstx_is_a_noop_and_bndldx_gives_init() {
     assert!(p.vmas().is_empty());
 }
 
+#[test]
+fn scenario_no_address_space_for_a_table_is_a_clean_error() {
+    // Everything above the directory is mapped: no room for a 4 MiB table.
+    let (p, bd) = managed();
+    let above = bd + (2 << 30);
+    let top = 1 << 47;
+    p.mmap_fixed(above, top - above).unwrap();
+    let a = AREA;
+    assert_eq!(
+        p.bndstx(a, a, a, a + 99),
+        Err(SimError::BoundsFault(BoundsFaultError::NoTableMemory(
+            mpx::mm::MmError::NoAddressSpace
+        )))
+    );
+    assert_live(&p, 0);
+    assert_eq!(p.directory_entry(a), Some(0));
+    assert_eq!(p.stats().tables_allocated, 0);
+    // Room again: the store succeeds.
+    p.munmap(top - 64 * MIB, 64 * MIB).unwrap();
+    store_self(&p, a);
+    assert_self_bounds(&p, a);
+    let t = table_of(&p, a);
+    assert!(t >= top - 64 * MIB);
+    assert_live(&p, 1);
+}
+
 // 2. munmap of a span's only mapping.
 
 #[test]
@@ -1421,15 +1447,24 @@ struct Model {
     mapped: BTreeSet<u64>,
     /// slot → (pointer, lower, upper) stored for slots in mapped pages.
     bounds: BTreeMap<u64, (u64, u64, u64)>,
+    /// Slots whose bounds were stored while their page was mapped, and whose
+    /// page has been unmapped (or replaced) since: their table entries must
+    /// be zero (released or freed), as in the Linux selftest's "every
+    /// non-zero table entry belongs to a live mapping".
+    released: BTreeSet<u64>,
 }
 
 impl Model {
-    /// Forgets addresses `[lo, hi)`.
+    /// Forgets addresses `[lo, hi)`: they were unmapped or replaced.
     fn forget(&mut self, region: &Region, lo: u64, hi: u64) {
         for page in (lo - region.start) / PAGE..(hi - region.start) / PAGE {
             self.mapped.remove(&page);
         }
-        self.bounds.retain(|&slot, _| slot < lo || slot >= hi);
+        let gone: Vec<u64> = self.bounds.range(lo..hi).map(|(&slot, _)| slot).collect();
+        for slot in gone {
+            self.bounds.remove(&slot);
+            self.released.insert(slot);
+        }
     }
 }
 
@@ -1480,6 +1515,23 @@ fn check_invariants(
         );
     }
     prop_assert_eq!(p.live_tables(), tables.len(), "a load allocated a table");
+    // Table entries for unmapped data are zero.
+    let g = region.geometry();
+    for &slot in &model.released {
+        let span = slot & !(region.span() - 1);
+        let Some(&table) = by_span.get(&span) else {
+            continue; // The table itself was freed.
+        };
+        let at = table + g.table_entry_offset(slot);
+        for word in 0..g.table_entry_bytes() / 8 {
+            prop_assert_eq!(
+                p.peek_u64(at + 8 * word),
+                0,
+                "table entry for unmapped slot {:#x} not released",
+                slot
+            );
+        }
+    }
     Ok(by_span)
 }
 
@@ -1513,6 +1565,7 @@ fn run_sequence(region: Region, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 prop_assert_eq!(p.bndstx(slot, ptr, lower, upper), Ok(()));
                 let expected = (region.truncate(lower), region.truncate(upper));
                 prop_assert_eq!(p.bndldx(slot, ptr), Ok(expected));
+                model.released.remove(&slot);
                 if model.mapped.contains(&page) {
                     model.bounds.insert(slot, (ptr, expected.0, expected.1));
                 }
