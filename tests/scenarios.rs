@@ -1305,6 +1305,29 @@ fn scenario_compat32_process_has_16k_tables_per_4k_span() {
 }
 
 #[test]
+fn scenario_compat32_last_directory_entry_is_a_4_byte_access() {
+    // The span at the top of a 32-bit address space: its entry is the last
+    // 4 bytes of the directory page, so an 8-byte access would cross into
+    // the next page and fail.
+    let p = SimProcess::with_mode(Mode::Compat32);
+    let bd = p.enable_mpx().unwrap();
+    let top = (1u64 << 32) - PAGE;
+    assert_eq!(entry_address(&p, bd, top), bd + 4 * MIB - 4);
+    p.mmap_fixed(top, PAGE).unwrap();
+    p.bndstx(top + PAGE - 4, 7, 1, 2).unwrap();
+    assert_eq!(p.bndldx(top + PAGE - 4, 7).unwrap(), (1, 2));
+    assert_live(&p, 1);
+    let entry = p.directory_entry(top).unwrap();
+    assert_eq!(entry & 1, 1);
+    // The 4 bytes before it (the previous span's entry) are untouched.
+    assert_eq!(p.peek_u64(bd + 4 * MIB - 8), entry << 32);
+    p.munmap(top, PAGE).unwrap();
+    assert_live(&p, 0);
+    assert_eq!(p.directory_entry(top), Some(0));
+    assert_no_deadlock(&p);
+}
+
+#[test]
 fn scenario_mmap_fixed_over_a_span_runs_the_unmap_hook() {
     let (p, _bd) = managed();
     let a = p.mmap_fixed(AREA, 2 * MIB).unwrap();
