@@ -1137,6 +1137,18 @@ fn bound_registers_from_xsave() {
     longer.extend_from_slice(&[0xAA; 64]);
     assert_eq!(BoundRegisters::from_xsave_slice(&longer), Some(bounds));
     assert_eq!(BoundRegisters::INIT.upper(Bnd::Bnd2), u64::MAX);
+
+    // A whole XSAVE image: the same registers when XSTATE_BV marks
+    // component 3 in use, INIT bounds when it does not.
+    let mut image = vec![0u8; 1088];
+    image[960..1024].copy_from_slice(&component);
+    assert_eq!(
+        BoundRegisters::from_xsave_image(&image),
+        Some(BoundRegisters::INIT)
+    );
+    image[512] = 1 << 3; // XSTATE_BV: BNDREGS in use.
+    assert_eq!(BoundRegisters::from_xsave_image(&image), Some(bounds));
+    assert_eq!(BoundRegisters::from_xsave_image(&image[..1000]), None);
 }
 
 // ---------------------------------------------------------------------------

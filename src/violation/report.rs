@@ -46,6 +46,14 @@ impl BoundRegisters {
         BoundRegisters { registers }
     }
 
+    /// The bound registers saved in a whole XSAVE image (see
+    /// [`crate::arch::xsave::read_bound_registers`]): INIT bounds when the
+    /// image marks component 3 as in its init state. `None` if the image is
+    /// too short.
+    pub fn from_xsave_image(image: &[u8]) -> Option<Self> {
+        crate::arch::xsave::read_bound_registers(image).map(Self::new)
+    }
+
     /// Parses XSAVE component 3 from a slice that starts at the component.
     ///
     /// Returns `None` if `bytes` holds fewer than 64 bytes; bytes after the
