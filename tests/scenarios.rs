@@ -8,15 +8,19 @@
 //! table memory is resident, the manager's [`Statistics`], and that memory the
 //! manager must not touch is as it was.
 //!
-//! The behaviours are those of issue 2: allocation on the first store into a
-//! span, freeing on munmap (whole tables, partial releases, many spans, huge
-//! sparse ranges), user unmaps of tables, corrupt directory entries, racing
-//! threads, directory pages out of reach during the unmap hook, management
-//! switched off, bad ranges, 32-bit processes, `MAP_FIXED` replacement, and a
-//! randomized sequence checking the directory/table invariants.
+//! The behaviours are those of issue 2, in numbered sections: (1) allocation
+//! on the first store into a span, (2)–(4) freeing on munmap (whole tables,
+//! partial releases, many spans), (5) user unmaps of tables, (6) corrupt
+//! directory entries, (7) racing threads, including stores racing the munmap
+//! of their own spans, (8) directory pages out of reach during the unmap
+//! hook, (9) the cost of a huge sparse unmap, (10) management switched off,
+//! bad ranges, 32-bit processes and `MAP_FIXED` replacement, and (11)
+//! randomized operation sequences, in both process kinds, checking the
+//! directory/table invariants after every step.
 //!
 //! `scenario_huge_sparse_unmap_reads_few_entries` prints the directory
-//! entries read for a 64 TiB sparse unmap and for a 1 MiB unmap; run with
+//! entries read for a 64 TiB sparse unmap and for a 1 MiB unmap, and the
+//! thread tests print how many races were lost; run
 //! `cargo test --test scenarios -- --nocapture` to see them.
 
 use mpx::arch::Mode;
