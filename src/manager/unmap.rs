@@ -96,14 +96,10 @@ impl MpxManager {
         if start >= end {
             return Ok(summary);
         }
-        let reads_before = Counters::get(&self.counters.entries_read);
-        let result = if self.unmap_tables_in_range(mm, user, start, end, &mut summary)? {
-            Ok(())
-        } else {
-            self.free_tables_for_range(mm, user, base, start, end, &mut summary)
-        };
-        summary.entries_read = Counters::get(&self.counters.entries_read) - reads_before;
-        result.map(|()| summary)
+        if !self.unmap_tables_in_range(mm, user, start, end, &mut summary)? {
+            self.free_tables_for_range(mm, user, base, start, end, &mut summary)?;
+        }
+        Ok(summary)
     }
 
     /// Step 1: the range holds bounds tables. Returns whether it held any.
@@ -130,6 +126,7 @@ impl MpxManager {
             let value = self
                 .read_entry(user, directory_entry, fault_in)
                 .map_err(|e| entry_error(directory_entry, e))?;
+            summary.entries_read += 1;
             let EntryState::Table(table) = DirectoryEntry::from_raw(value).state(&self.geometry)
             else {
                 continue; // Already invalidated (or never installed).
@@ -199,6 +196,7 @@ impl MpxManager {
                 let value = self
                     .read_entry(user, entry, fault_in)
                     .map_err(|e| entry_error(entry, e))?;
+                summary.entries_read += 1;
                 if value != 0 {
                     let index = (entry - base) / width;
                     self.free_span(mm, user, entry, value, index, start, end, summary)?;
@@ -322,4 +320,83 @@ fn hole_left<M: AddressSpace + ?Sized>(
         }
     }
     neighbour.then_some((hole_start, hole_end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UnmapSummary;
+    use crate::sim::SimProcess;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    const MIB: u64 = 1 << 20;
+    const PAGE: u64 = 4096;
+    const AREA: u64 = 1 << 36;
+
+    /// Sets the flag when dropped, also while unwinding from a failed assertion.
+    struct StopOnDrop<'a>(&'a AtomicBool);
+
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn summary_of_a_partial_and_whole_unmap() {
+        let p = SimProcess::new();
+        p.enable_mpx().unwrap();
+        let a = p.mmap_fixed(AREA, 4 * MIB).unwrap();
+        for span in 0..4 {
+            p.bndstx(a + span * MIB, 1, 2, 3).unwrap();
+            p.bndstx(a + span * MIB + MIB - 8, 1, 2, 3).unwrap();
+        }
+        // Spans 0-2 whole, and the first half of span 3 (whose table page 0
+        // holds the entry stored at the span's start).
+        let summary = p.munmap_summary(a, 3 * MIB + MIB / 2).unwrap();
+        let expected = UnmapSummary {
+            tables_freed: 3,
+            tables_trimmed: 1,
+            bytes_released: PAGE,
+            entries_read: 4,
+        };
+        assert_eq!(summary, expected);
+        let summary = p.munmap_summary(a + 3 * MIB + MIB / 2, MIB / 2).unwrap();
+        let expected = UnmapSummary {
+            tables_freed: 1,
+            tables_trimmed: 0,
+            bytes_released: 0,
+            entries_read: 1,
+        };
+        assert_eq!(summary, expected);
+    }
+
+    #[test]
+    fn summary_counts_only_its_own_entry_reads() {
+        // #BRs on another thread read directory entries too (outside the mm
+        // lock); the summary of an unmap must not count them.
+        let p = SimProcess::new();
+        p.enable_mpx().unwrap();
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    // A fresh table each time: a #BR, which reads the entry.
+                    let slot = AREA + 64 * MIB + (i % 8) * MIB;
+                    p.bndldx(slot, slot).unwrap();
+                    p.munmap(slot, MIB).unwrap();
+                    i += 1;
+                }
+            });
+            // Stop the loader even if an assertion below fails.
+            let _stop = StopOnDrop(&stop);
+            for _ in 0..500 {
+                let a = p.mmap_fixed(AREA, MIB).unwrap();
+                p.bndstx(a, 1, 2, 3).unwrap();
+                let summary = p.munmap_summary(a, MIB).unwrap();
+                assert_eq!(summary.entries_read, 1);
+                assert_eq!(summary.tables_freed, 1);
+            }
+        });
+    }
 }

@@ -21,7 +21,7 @@ use crate::arch::{
 };
 use crate::lock::{FaultLockError, MmLock};
 use crate::manager::{
-    BoundsFault, BoundsFaultError, EnableError, MpxManager, Statistics, UnmapError,
+    BoundsFault, BoundsFaultError, EnableError, MpxManager, Statistics, UnmapError, UnmapSummary,
 };
 use crate::mm::{AddressSpace, MmError, VmaKind};
 use memory::{PageStore, SimUser};
@@ -184,12 +184,17 @@ impl SimProcess {
 
     /// The kernel's munmap: the unmap hook, then removal of `[addr, addr + len)`.
     pub fn munmap(&self, addr: u64, len: u64) -> Result<(), SimError> {
+        self.munmap_summary(addr, len).map(|_| ())
+    }
+
+    /// [`SimProcess::munmap`], returning what the unmap hook did.
+    pub fn munmap_summary(&self, addr: u64, len: u64) -> Result<UnmapSummary, SimError> {
         let len = round_up_len(len)?;
         let end = self.check_range(addr, len)?;
         let mut mm = self.mm.write();
         let hook = self.manager.notify_unmap(&mut mm, &self.user(), addr, end);
         mm.remove_range(addr, end);
-        hook.map(|_| ()).map_err(SimError::Unmap)
+        hook.map_err(SimError::Unmap)
     }
 
     /// What a user MPX runtime does at start-up (GCC's libmpx): map a
