@@ -92,6 +92,17 @@ fn assert_self_bounds(p: &SimProcess, slot: u64) {
     assert_eq!(p.bndldx(slot, slot).expect("bndldx"), (slot, slot + 99));
 }
 
+/// Sets the flag when dropped, also while unwinding from a failed
+/// assertion, so that threads looping on it end and the test fails instead
+/// of hanging.
+struct StopOnDrop<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 #[track_caller]
 fn assert_no_deadlock(p: &SimProcess) {
     assert_eq!(p.would_deadlock_events(), 0);
@@ -901,6 +912,7 @@ fn scenario_stores_racing_munmap_of_the_same_spans() {
         }
         let (p, stop, stores) = (&p, &stop, &stores);
         s.spawn(move || {
+            let _stop = StopOnDrop(stop);
             let mut round = 0u64;
             while round < 200 || (stores.load(Relaxed) < STORES && round < 1_000_000) {
                 let span = AREA + (round % SPANS) * MIB;
@@ -910,7 +922,6 @@ fn scenario_stores_racing_munmap_of_the_same_spans() {
                 std::thread::yield_now();
                 round += 1;
             }
-            stop.store(true, Relaxed);
             round
         })
         .join()
@@ -968,6 +979,7 @@ fn scenario_store_racing_a_table_free_never_lands_in_the_next_table() {
         });
         let overwritten = &overwritten;
         s.spawn(move || {
+            let _stop = StopOnDrop(stop);
             for round in 0..ROUNDS {
                 p.munmap(AREA, MIB).unwrap();
                 let b = AREA + (1 + round % 8) * MIB;
@@ -982,7 +994,6 @@ fn scenario_store_racing_a_table_free_never_lands_in_the_next_table() {
                 }
                 p.munmap(b, MIB).unwrap();
             }
-            stop.store(true, Relaxed);
         });
     });
     assert_eq!(overwritten.into_inner(), 0);
