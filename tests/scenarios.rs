@@ -1100,8 +1100,10 @@ fn scenario_huge_sparse_unmap_reads_few_entries() {
     assert_live(&p, 3);
 
     let before = p.stats().directory_entries_read;
-    p.munmap(start, len).unwrap();
+    let summary = p.munmap_summary(start, len).unwrap();
     let sparse = p.stats().directory_entries_read - before;
+    assert_eq!(summary.entries_read, sparse);
+    assert_eq!(summary.tables_freed, 3);
     assert_live(&p, 0);
     assert_eq!(p.stats().tables_freed, 3);
     for &spot in &spots {
