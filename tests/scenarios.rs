@@ -1003,6 +1003,50 @@ fn scenario_store_racing_a_table_free_never_lands_in_the_next_table() {
 }
 
 #[test]
+#[ignore = "known race in src/manager/fault.rs (not this suite's to fix): the install \
+            compare-exchange runs without the mm lock, after the table was mapped, so a \
+            munmap covering the fresh table in between leaves a valid entry naming \
+            unmapped memory; fails intermittently until the install checks the table \
+            under the read lock"]
+fn scenario_install_never_names_a_table_a_munmap_just_removed() {
+    // Thread B keeps unmapping the addresses where the simulator places
+    // tables (a user unmapping tables, as it may); thread A stores into 64
+    // spans, allocating tables all the time. A table B removes is either
+    // not installed yet or has its entry invalidated: no valid entry may
+    // ever name memory that is not a table.
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    let (p, bd) = managed();
+    let tables_from = bd + (2 << 30);
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let (p, stop) = (&p, &stop);
+        s.spawn(move || {
+            while !stop.load(Relaxed) {
+                p.munmap(tables_from, 256 * MIB).unwrap();
+                std::thread::yield_now();
+            }
+        });
+        let _stop = StopOnDrop(stop);
+        for i in 0..100_000u64 {
+            let slot = AREA + (i % 64) * MIB;
+            // A store may fault when B frees its table under it.
+            let _ = p.bndstx(slot, slot, 1, 2);
+            if i % 64 == 63 {
+                let tables = table_vmas(p);
+                for span in 0..64 {
+                    let entry = p.directory_entry(AREA + span * MIB).unwrap();
+                    let table = entry & !7;
+                    assert!(
+                        entry == 0 || tables.contains(&(table, table + TABLE_64)),
+                        "after {i} stores: span {span}'s entry {entry:#x} names no table"
+                    );
+                }
+            }
+        }
+    });
+}
+
+#[test]
 fn scenario_injected_lost_race_uses_the_winners_table() {
     // Deterministic lost race: the winner's table is t1, installed between
     // our look at the entry (zero) and our compare-exchange.
