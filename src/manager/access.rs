@@ -1,11 +1,12 @@
 //! Directory-entry access with the fault-then-retry loop.
 //!
 //! [`UserAccess`] runs with page faults disabled. When an access faults, the
-//! page is made present with [`AddressSpace::fault_in`] (under whatever mm
-//! lock the caller holds or takes) and the access is retried. A page can be
-//! taken away again between the fault-in and the retry (reclaim on another
-//! CPU), so the loop is bounded: after [`MAX_ATTEMPTS`] faults the access
-//! fails instead of spinning forever.
+//! page is made present with
+//! [`AddressSpace::fault_in`](crate::mm::AddressSpace::fault_in) (under
+//! whatever mm lock the caller holds or takes) and the access is retried. A
+//! page can be taken away again between the fault-in and the retry (reclaim
+//! on another CPU), so the loop is bounded: after [`MAX_ATTEMPTS`] faults the
+//! access fails instead of spinning forever.
 
 use super::stats::Counters;
 use super::MpxManager;
