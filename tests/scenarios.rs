@@ -1003,11 +1003,6 @@ fn scenario_store_racing_a_table_free_never_lands_in_the_next_table() {
 }
 
 #[test]
-#[ignore = "known race in src/manager/fault.rs (not this suite's to fix): the install \
-            compare-exchange runs without the mm lock, after the table was mapped, so a \
-            munmap covering the fresh table in between leaves a valid entry naming \
-            unmapped memory; fails intermittently until the install checks the table \
-            under the read lock"]
 fn scenario_install_never_names_a_table_a_munmap_just_removed() {
     // Thread B keeps unmapping the addresses where the simulator places
     // tables (a user unmapping tables, as it may); thread A stores into 64

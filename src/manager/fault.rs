@@ -15,7 +15,7 @@ use super::stats::Counters;
 use super::MpxManager;
 use crate::arch::entry::EntryState;
 use crate::arch::{BndStatus, BoundsErrorCode, DirectoryEntry};
-use crate::lock::MmLock;
+use crate::lock::{MmLock, MmWriteGuard};
 use crate::mm::{AddressSpace, MmError, UserAccess};
 use crate::violation::{self, BoundRegisters, DecodeError, RegisterFile, ViolationReport};
 
@@ -195,7 +195,8 @@ impl MpxManager {
     /// Handles a #BR given the BNDSTATUS the CPU saved.
     ///
     /// Call it from the #BR handler with **no** mm lock held; it takes the
-    /// lock itself, for write only while mapping or unmapping a table.
+    /// lock itself: for read while it looks at the entry, for write while it
+    /// maps a table and installs it.
     ///
     /// A code-1 violation comes back as [`BoundsFault::Violation`] without a
     /// report; [`MpxManager::handle_br`] is the same entry point with the
@@ -300,8 +301,14 @@ impl MpxManager {
         }
 
         let size = self.geometry.table_bytes();
-        let table = lock
-            .write()
+        // Map and install under one write lock. Installing after dropping it
+        // would let a munmap of the fresh table slip in between: the entry,
+        // still 0, gives the hook nothing to clear, and the exchange would
+        // then publish a table that no longer exists. The exchange itself
+        // runs with page faults disabled and resolves them through
+        // `fault_in` on the guard, never through the page-fault path.
+        let mut mm = lock.write();
+        let table = mm
             .map_bounds_table(size, entry)
             .map_err(BoundsFaultError::NoTableMemory)?;
         // A 32-bit entry can only name a table below 4 GiB.
@@ -309,18 +316,19 @@ impl MpxManager {
             .checked_add(size)
             .is_some_and(|end| end <= self.geometry.address_limit());
         if !fits || table & (self.geometry.directory_entry_bytes() - 1) != 0 {
-            self.drop_table(lock, table);
+            self.drop_table(&mut mm, table);
             return Err(BoundsFaultError::NoTableMemory(MmError::NoAddressSpace));
         }
 
         let installed = DirectoryEntry::for_table(table).raw();
+        let fault_in = |address: u64, write: bool| mm.fault_in(address, write);
         match self.exchange_entry(user, entry, 0, installed, fault_in) {
             Ok(Ok(_)) => {
                 Counters::bump(&self.counters.tables_allocated, 1);
                 Ok(TableOutcome::Installed { entry, table })
             }
             Ok(Err(actual)) => {
-                self.drop_table(lock, table);
+                self.drop_table(&mut mm, table);
                 if DirectoryEntry::from_raw(actual).is_valid() {
                     Counters::bump(&self.counters.races_lost, 1);
                     Ok(TableOutcome::AlreadyInstalled { entry })
@@ -332,19 +340,19 @@ impl MpxManager {
                 }
             }
             Err(error) => {
-                self.drop_table(lock, table);
+                self.drop_table(&mut mm, table);
                 Err(unreachable(error))
             }
         }
     }
 
     /// Unmaps a table this path mapped but did not install.
-    fn drop_table<M: AddressSpace>(&self, lock: &MmLock<M>, table: u64) {
+    fn drop_table<M: AddressSpace>(&self, mm: &mut MmWriteGuard<'_, M>, table: u64) {
         let end = table.saturating_add(self.geometry.table_bytes());
         // Nothing else can have the table: unmapping our own fresh mapping can
         // only fail if the kernel breaks its contract, and then there is
         // nothing better to do than leave it for process exit.
-        let _ = lock.write().unmap_bounds_table(table, end);
+        let _ = mm.unmap_bounds_table(table, end);
     }
 }
 

@@ -4,11 +4,14 @@
 //! - [`MpxManager::enable`], [`MpxManager::disable`] and
 //!   [`MpxManager::notify_unmap`] need the mm lock held for write: they take
 //!   `&mut MmWriteGuard`.
-//! - [`MpxManager::handle_bounds_fault`] is called from the #BR handler with
-//!   *no* mm lock held. It takes the lock for write only around mapping (or
-//!   dropping) a table, and installs the table with a compare-exchange on the
-//!   directory entry outside the lock, because the entry is user memory that
-//!   other threads and the CPU use concurrently. Outcomes of the exchange:
+//! - [`MpxManager::handle_bounds_fault`] (and [`MpxManager::handle_br`]) is
+//!   called from the #BR handler with *no* mm lock held. It reads the entry
+//!   first (resolving faults under a read lock), then takes the lock for
+//!   write to map a table and install it with a compare-exchange on the
+//!   directory entry: a compare-exchange, because the entry is user memory
+//!   that other threads and the CPU use concurrently; under the write lock,
+//!   so that no munmap can remove the fresh table before the entry names it.
+//!   Outcomes of the exchange:
 //!   - `0 → table|valid`: installed.
 //!   - the entry became valid meanwhile: another thread won the race; our
 //!     table is unmapped and the fault counts as handled (the instruction
