@@ -1270,6 +1270,44 @@ fn scenario_disabled_management_leaves_tables_and_refuses_br() {
 }
 
 #[test]
+fn scenario_live_tables_follow_the_mappings_when_the_manager_frees_nothing() {
+    // Tables can go without the manager freeing them: unmapped by the user
+    // while management is off, or orphaned (entry cleared by the user) and
+    // then unmapped. The statistics count what is mapped, not allocated
+    // minus freed.
+    let (p, bd) = managed();
+    let a = p.mmap_fixed(AREA, 2 * MIB).unwrap();
+    store_self(&p, a);
+    store_self(&p, a + MIB);
+    let (t0, t1) = (table_of(&p, a), table_of(&p, a + MIB));
+    assert_live(&p, 2);
+
+    // Orphaned: the user clears the entry, then unmaps the table.
+    p.write_u64(entry_address(&p, bd, a), 0).unwrap();
+    p.munmap(t0, TABLE_64).unwrap();
+    assert_live(&p, 1);
+    let s = p.stats();
+    assert_eq!((s.tables_allocated, s.tables_freed), (2, 0));
+
+    // Management off, then the user unmaps the other table.
+    p.disable_mpx_management().unwrap();
+    p.munmap(t1, TABLE_64).unwrap();
+    assert_eq!(p.live_tables(), 0);
+    assert_eq!(p.stats().live_tables, 0);
+    assert_eq!(p.stats().table_bytes_mapped, 0);
+
+    // A table split in two by a user munmap of its middle page counts once.
+    p.enable_management().unwrap();
+    p.write_u64(entry_address(&p, bd, a + MIB), 0).unwrap();
+    store_self(&p, a + MIB);
+    let t2 = table_of(&p, a + MIB);
+    p.disable_mpx_management().unwrap();
+    p.munmap(t2 + MIB, PAGE).unwrap();
+    assert_eq!(table_vmas(&p).len(), 2);
+    assert_eq!(p.stats().live_tables, 1);
+}
+
+#[test]
 fn scenario_enable_refuses_bad_configurations() {
     let p = SimProcess::new();
     // No BNDCFGU loaded: EN is clear.

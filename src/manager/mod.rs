@@ -147,27 +147,37 @@ impl MpxManager {
     }
 
     /// A snapshot of the statistics, walking the VMAs under a read lock for
-    /// the mapped and resident table bytes.
+    /// the live tables and the mapped and resident table bytes.
     pub fn statistics<M: AddressSpace>(&self, lock: &MmLock<M>) -> Statistics {
-        let (mapped, resident) = {
+        let (live, mapped, resident) = {
             let mm = lock.read();
-            let mut mapped = 0;
-            let mut resident = 0;
+            let (mut live, mut mapped, mut resident) = (0, 0, 0);
+            // The table the previous table VMA belonged to: pieces of a table
+            // a user munmap split in two count once.
+            let mut previous: Option<(u64, u64)> = None;
             let mut cursor = 0;
             while let Some(vma) = mm.vma_after(cursor) {
-                if vma.is_bounds_table() {
+                if let VmaKind::BoundsTable { directory_entry } = vma.kind {
+                    let same_table = previous.is_some_and(|(entry, table_end)| {
+                        entry == directory_entry && vma.start < table_end
+                    });
+                    if !same_table {
+                        live += 1;
+                        let table_end = vma.start.saturating_add(self.geometry.table_bytes());
+                        previous = Some((directory_entry, table_end));
+                    }
                     mapped += vma.end - vma.start;
                     resident += mm.resident_bytes(vma.start, vma.end);
                 }
                 cursor = vma.end;
             }
-            (mapped, resident)
+            (live, mapped, resident)
         };
         let c = &self.counters;
         let allocated = Counters::get(&c.tables_allocated);
         let freed = Counters::get(&c.tables_freed);
         Statistics {
-            live_tables: allocated.saturating_sub(freed),
+            live_tables: live,
             table_bytes_mapped: mapped,
             table_bytes_resident: resident,
             tables_allocated: allocated,

@@ -26,7 +26,11 @@ impl Counters {
 /// A snapshot of one process's bounds-table bookkeeping.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Statistics {
-    /// Tables installed and not yet freed.
+    /// Bounds-table mappings alive, counted from the VMAs (pieces of one
+    /// table split by a user munmap count once). Equals `tables_allocated -
+    /// tables_freed` unless tables went without the manager freeing them:
+    /// unmapped while management was off, or orphaned by the user clearing
+    /// their entry first.
     pub live_tables: u64,
     /// Bytes of address space in bounds-table mappings.
     pub table_bytes_mapped: u64,
