@@ -195,8 +195,9 @@ impl MpxManager {
     /// Handles a #BR given the BNDSTATUS the CPU saved.
     ///
     /// Call it from the #BR handler with **no** mm lock held; it takes the
-    /// lock itself: for read while it looks at the entry, for write while it
-    /// maps a table and installs it.
+    /// lock itself: for read only to fault a directory page in during its
+    /// first look at the entry, then for write while it looks again, maps a
+    /// table and installs it.
     ///
     /// A code-1 violation comes back as [`BoundsFault::Violation`] without a
     /// report; [`MpxManager::handle_br`] is the same entry point with the
@@ -278,26 +279,17 @@ impl MpxManager {
         user: &U,
         entry: u64,
     ) -> Result<TableOutcome, BoundsFaultError> {
-        if self.directory_base().is_none() {
-            return Err(BoundsFaultError::NotManaged);
-        }
-        if self.entry_in_directory(entry).is_none() {
-            return Err(BoundsFaultError::EntryOutsideDirectory { entry });
-        }
+        self.check_entry(entry)?;
         let unreachable = |_: EntryAccessError| BoundsFaultError::DirectoryUnreachable { entry };
         let fault_in = |address: u64, write: bool| lock.read().fault_in(address, write);
 
-        // Look first: a stale #BR or a lost race needs no table, and a corrupt
-        // entry must not cost one.
+        // Look first, without the write lock: a stale #BR or a lost race
+        // needs no table, and a corrupt entry must not cost one.
         let value = self
             .read_entry(user, entry, fault_in)
             .map_err(unreachable)?;
-        match DirectoryEntry::from_raw(value).state(&self.geometry) {
-            EntryState::Table(_) => return Ok(TableOutcome::AlreadyInstalled { entry }),
-            EntryState::Corrupt(value) => {
-                return Err(BoundsFaultError::CorruptEntry { entry, value })
-            }
-            EntryState::Absent => {}
+        if let Some(done) = self.without_new_table(entry, value)? {
+            return Ok(done);
         }
 
         let size = self.geometry.table_bytes();
@@ -308,6 +300,19 @@ impl MpxManager {
         // runs with page faults disabled and resolves them through
         // `fault_in` on the guard, never through the page-fault path.
         let mut mm = lock.write();
+        // Management may have been switched off, or moved to another
+        // directory, since the first look (both need this lock), and another
+        // thread may have installed a table: look again, now authoritatively.
+        self.check_entry(entry)?;
+        let fault_in = |address: u64, write: bool| mm.fault_in(address, write);
+        let value = self
+            .read_entry(user, entry, fault_in)
+            .map_err(unreachable)?;
+        if let Some(done) = self.without_new_table(entry, value)? {
+            // Another thread installed a table since the first look.
+            Counters::bump(&self.counters.races_lost, 1);
+            return Ok(done);
+        }
         let table = mm
             .map_bounds_table(size, entry)
             .map_err(BoundsFaultError::NoTableMemory)?;
@@ -343,6 +348,30 @@ impl MpxManager {
                 self.drop_table(&mut mm, table);
                 Err(unreachable(error))
             }
+        }
+    }
+
+    /// Checks that management is on and `entry` is an entry of its directory.
+    fn check_entry(&self, entry: u64) -> Result<(), BoundsFaultError> {
+        match self.entry_in_directory(entry) {
+            Some(_) => Ok(()),
+            None if self.directory_base().is_none() => Err(BoundsFaultError::NotManaged),
+            None => Err(BoundsFaultError::EntryOutsideDirectory { entry }),
+        }
+    }
+
+    /// The outcome when the entry's current `value` needs no new table:
+    /// `Some(AlreadyInstalled)` when it is valid, an error when it is
+    /// corrupt, `None` when it is empty.
+    fn without_new_table(
+        &self,
+        entry: u64,
+        value: u64,
+    ) -> Result<Option<TableOutcome>, BoundsFaultError> {
+        match DirectoryEntry::from_raw(value).state(&self.geometry) {
+            EntryState::Table(_) => Ok(Some(TableOutcome::AlreadyInstalled { entry })),
+            EntryState::Corrupt(value) => Err(BoundsFaultError::CorruptEntry { entry, value }),
+            EntryState::Absent => Ok(None),
         }
     }
 
@@ -508,6 +537,92 @@ mod tests {
         fn tables(&self) -> usize {
             self.lock.read().tables()
         }
+    }
+
+    /// User access that runs `hook` once, at the first entry read: what
+    /// other threads do between the #BR path's first look and its lock.
+    struct Interleaved<'a, F: FnMut()> {
+        user: &'a FakeUser,
+        hook: Mutex<Option<F>>,
+    }
+
+    impl<F: FnMut()> UserAccess for Interleaved<'_, F> {
+        fn read_entry(&self, address: u64, width: EntryWidth) -> Result<u64, AccessFault> {
+            let value = self.user.read_entry(address, width);
+            if let Some(mut hook) = self.hook.lock().unwrap().take() {
+                hook();
+            }
+            value
+        }
+
+        fn compare_exchange_entry(
+            &self,
+            address: u64,
+            width: EntryWidth,
+            current: u64,
+            new: u64,
+        ) -> Result<Result<u64, u64>, AccessFault> {
+            self.user
+                .compare_exchange_entry(address, width, current, new)
+        }
+    }
+
+    #[test]
+    fn code_2_looks_again_under_the_write_lock() {
+        let entry = DIRECTORY + 8;
+        // Management switched off between the first look and the lock: no
+        // table is mapped, no entry written.
+        let p = process(Mode::Long64, true);
+        let user = Interleaved {
+            user: &p.user,
+            hook: Mutex::new(Some(|| p.manager.disable(&mut p.lock.write()))),
+        };
+        let status = BndStatus::from_raw(entry | 2);
+        assert_eq!(
+            p.manager.handle_bounds_fault(&p.lock, &user, status),
+            Err(BoundsFaultError::NotManaged)
+        );
+        assert_eq!(p.tables(), 0);
+        assert_eq!(p.user.entries.lock().unwrap().get(&entry), None);
+
+        // Moved to another directory: the entry is no longer one of its own.
+        let p = process(Mode::Long64, true);
+        let other = DIRECTORY + (1 << 31);
+        p.lock.write().vmas.push(Vma {
+            start: other,
+            end: other + (1 << 31),
+            kind: VmaKind::Data,
+        });
+        let user = Interleaved {
+            user: &p.user,
+            hook: Mutex::new(Some(|| {
+                let config = Bndcfg::new(other, BndcfgFlags::ENABLE).unwrap();
+                p.manager
+                    .enable(&mut p.lock.write(), config, other)
+                    .unwrap();
+            })),
+        };
+        assert_eq!(
+            p.manager.handle_bounds_fault(&p.lock, &user, status),
+            Err(BoundsFaultError::EntryOutsideDirectory { entry })
+        );
+        assert_eq!(p.tables(), 0);
+        assert_eq!(p.user.entries.lock().unwrap().get(&entry), None);
+
+        // Another thread installed a table meanwhile: used, none mapped.
+        let p = process(Mode::Long64, true);
+        let user = Interleaved {
+            user: &p.user,
+            hook: Mutex::new(Some(|| {
+                p.user.entries.lock().unwrap().insert(entry, TABLES | 1);
+            })),
+        };
+        assert_eq!(
+            p.manager.handle_bounds_fault(&p.lock, &user, status),
+            Ok(BoundsFault::AlreadyInstalled { entry })
+        );
+        assert_eq!(p.tables(), 0);
+        assert_eq!(p.manager.statistics(&p.lock).races_lost, 1);
     }
 
     /// bndcu 0x10(%rax,%rbx,8), %bnd1 (F2 0F 1A 4C D8 10).

@@ -7,10 +7,12 @@
 //! - [`MpxManager::handle_bounds_fault`] (and [`MpxManager::handle_br`]) is
 //!   called from the #BR handler with *no* mm lock held. It reads the entry
 //!   first (resolving faults under a read lock), then takes the lock for
-//!   write to map a table and install it with a compare-exchange on the
-//!   directory entry: a compare-exchange, because the entry is user memory
-//!   that other threads and the CPU use concurrently; under the write lock,
-//!   so that no munmap can remove the fresh table before the entry names it.
+//!   write, checks again that management is on, the entry is in the current
+//!   directory and still empty, and maps a table and installs it with a
+//!   compare-exchange on the directory entry: a compare-exchange, because
+//!   the entry is user memory that other threads (and the CPU) use
+//!   concurrently; under the write lock, so that no munmap, enable or
+//!   disable can come between the checks, the mapping and the install.
 //!   Outcomes of the exchange:
 //!   - `0 → table|valid`: installed.
 //!   - the entry became valid meanwhile: another thread won the race; our

@@ -40,7 +40,9 @@ pub struct Statistics {
     pub tables_allocated: u64,
     /// Installed tables freed (by the unmap hook, or because the user unmapped them).
     pub tables_freed: u64,
-    /// Tables mapped for a #BR but dropped because another thread installed one first.
+    /// #BRs for an empty entry that found, once holding the mm lock for
+    /// write (or at the compare-exchange), a table another thread had
+    /// installed meanwhile: no table of theirs stays mapped.
     pub races_lost: u64,
     /// Physical bytes released from tables that stay mapped (partial unmaps).
     pub bytes_released: u64,
