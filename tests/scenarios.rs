@@ -733,14 +733,14 @@ fn scenario_valid_entries_pointing_anywhere_fault_without_touching_memory() {
 }
 
 #[test]
-fn scenario_corrupt_span_stops_the_unmap_hook_there() {
-    // Spans 0 and 2 have tables, span 1 a corrupt entry. Work on span 0 is
-    // done; span 1 and those after it are untouched (UnmapError's contract).
+fn scenario_corrupt_span_does_not_stop_the_unmap_hook() {
+    // Spans 0 and 2 have tables, span 1 a corrupt entry. Span 1 is left
+    // alone and reported; spans 0 and 2 are freed all the same (their data
+    // is gone, so no later unmap would ever visit their tables again).
     let (p, bd) = managed();
     let a = p.mmap_fixed(AREA, 3 * MIB).unwrap();
     store_self(&p, a);
     store_self(&p, a + 2 * MIB);
-    let t2 = table_of(&p, a + 2 * MIB);
     let entry = entry_address(&p, bd, a + MIB);
     p.write_u64(entry, 0x10).unwrap();
     assert_eq!(
@@ -752,9 +752,83 @@ fn scenario_corrupt_span_stops_the_unmap_hook_there() {
     );
     assert_eq!(p.directory_entry(a), Some(0));
     assert_eq!(p.directory_entry(a + MIB), Some(0x10));
-    assert_eq!(p.directory_entry(a + 2 * MIB), Some(t2 | 1));
-    assert_eq!(table_vmas(&p), vec![(t2, t2 + TABLE_64)]);
-    assert_eq!(p.stats().tables_freed, 1);
+    assert_eq!(p.directory_entry(a + 2 * MIB), Some(0));
+    assert_eq!(table_vmas(&p), vec![]);
+    assert_eq!(p.stats().tables_freed, 2);
+    // The first of several errors is the one reported; all spans are visited.
+    let corrupt = Err(SimError::Unmap(UnmapError::CorruptEntry {
+        entry,
+        value: 0x10,
+    }));
+    assert_eq!(p.mmap_fixed(AREA, 3 * MIB), corrupt);
+    let b = AREA;
+    store_self(&p, b + 8);
+    p.write_u64(entry_address(&p, bd, b + 2 * MIB), 0x20)
+        .unwrap();
+    assert_eq!(
+        p.munmap(b, 3 * MIB),
+        Err(SimError::Unmap(UnmapError::CorruptEntry {
+            entry,
+            value: 0x10
+        }))
+    );
+    assert_live(&p, 0);
+}
+
+#[test]
+fn scenario_hostile_entry_does_not_make_step_1_skip_a_table_piece() {
+    // Table B is split (while management is off) so that one piece of it
+    // is left right after table A; A's entry is then pointed 1 MiB into A,
+    // so that "A's end" as the entry tells it lies inside B's piece. A user
+    // munmap of both must still invalidate B's entry.
+    let (p, bd) = managed();
+    let a = p.mmap_fixed(AREA, 2 * MIB).unwrap();
+    store_self(&p, a);
+    store_self(&p, a + MIB);
+    let ta = table_of(&p, a);
+    let tb = table_of(&p, a + MIB);
+    assert_eq!(tb, ta + TABLE_64);
+    p.disable_mpx_management().unwrap();
+    p.munmap(tb + MIB, 3 * MIB).unwrap();
+    p.enable_management().unwrap();
+    p.write_u64(entry_address(&p, bd, a), (ta + MIB) | 1)
+        .unwrap();
+    let _ = p.munmap(ta, 5 * MIB);
+    assert_eq!(p.directory_entry(a + MIB), Some(0));
+    assert_eq!(table_vmas(&p), vec![]);
+}
+
+#[test]
+fn scenario_compat32_entry_naming_a_table_across_a_page_does_not_hang() {
+    // A 32-bit table only needs 4-byte alignment: an entry can make a
+    // table entry straddle two pages, one of them unmapped.
+    let p = SimProcess::with_mode(Mode::Compat32);
+    let bd = p.enable_mpx().unwrap();
+    let a = p.mmap_fixed(0x4000_0000, PAGE).unwrap();
+    let t = p.mmap(PAGE).unwrap();
+    let after = p.mmap_fixed(t + PAGE, PAGE).unwrap();
+    p.munmap(after, PAGE).unwrap();
+    p.write_u64(entry_address(&p, bd, a) & !7, 0).unwrap();
+    let entry = entry_address(&p, bd, a);
+    let word = entry & !7;
+    let shift = (entry - word) * 8;
+    let old = p.read_u64(word).unwrap();
+    let value = ((t + 0xffc) | 1) << shift;
+    p.write_u64(word, (old & !(0xffff_ffff << shift)) | value)
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        s.spawn(|| tx.send(p.bndstx(a, a, 1, 2)).unwrap());
+        let result = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("BNDSTX must not spin");
+        // Slot a's table entry starts at t + 0xffc and runs into the
+        // unmapped page: a segmentation fault, as on a CPU.
+        assert!(
+            matches!(result, Err(SimError::SegmentationFault { .. })),
+            "{result:?}"
+        );
+    });
 }
 
 #[test]

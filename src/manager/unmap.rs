@@ -43,8 +43,11 @@ pub struct UnmapSummary {
     pub entries_read: u64,
 }
 
-/// Why the unmap hook stopped. Work done on earlier spans stays done; the
-/// span named here and those after it are untouched. Linux sent SIGSEGV.
+/// Why the unmap hook failed for a span (or, in step 1, a table). The hook
+/// carries on with the other spans and tables and returns the first error;
+/// the span or table named here is left as it was, except after
+/// [`UnmapError::Mm`], which can come after its entry was cleared. Linux
+/// sent SIGSEGV.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnmapError {
     /// An entry holds address bits without the valid bit.
@@ -69,7 +72,8 @@ pub enum UnmapError {
         /// The value found.
         value: u64,
     },
-    /// A directory page could not be made present.
+    /// A directory page could not be made present (the rest of that page of
+    /// entries is skipped too).
     DirectoryUnreachable {
         /// Address of the directory entry.
         entry: u64,
@@ -112,6 +116,7 @@ impl MpxManager {
         summary: &mut UnmapSummary,
     ) -> Result<bool, UnmapError> {
         let mut found = false;
+        let mut failure = None;
         let mut cursor = start;
         while let Some(vma) = mm.vma_after(cursor).filter(|v| v.start < end) {
             cursor = vma.end;
@@ -123,9 +128,13 @@ impl MpxManager {
                 continue; // A table of an earlier directory: the kernel unmaps it.
             }
             let fault_in = |address: u64, write: bool| mm.fault_in(address, write);
-            let value = self
-                .read_entry(user, directory_entry, fault_in)
-                .map_err(|e| entry_error(directory_entry, e))?;
+            let value = match self.read_entry(user, directory_entry, fault_in) {
+                Ok(value) => value,
+                Err(e) => {
+                    failure.get_or_insert(entry_error(directory_entry, e));
+                    continue;
+                }
+            };
             summary.entries_read += 1;
             let EntryState::Table(table) = DirectoryEntry::from_raw(value).state(&self.geometry)
             else {
@@ -139,15 +148,25 @@ impl MpxManager {
             match self.exchange_entry(user, directory_entry, value, 0, fault_in) {
                 Ok(Ok(_)) => {}
                 Ok(Err(_)) => continue, // Changed under us: the new value is not ours to judge here.
-                Err(e) => return Err(entry_error(directory_entry, e)),
+                Err(e) => {
+                    failure.get_or_insert(entry_error(directory_entry, e));
+                    continue;
+                }
             }
             // The entry no longer names the table: free every piece of it.
-            self.unmap_table_pieces(mm, table, table_end, directory_entry)?;
+            // (The cursor stays at this VMA's end: `table_end` comes from
+            // user memory and must not make the walk skip a VMA.)
+            if let Err(e) = self.unmap_table_pieces(mm, table, table_end, directory_entry) {
+                failure.get_or_insert(e);
+                continue;
+            }
             Counters::bump(&self.counters.tables_freed, 1);
             summary.tables_freed += 1;
-            cursor = cursor.max(table_end);
         }
-        Ok(found)
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(found),
+        }
     }
 
     /// Unmaps the VMAs in `[table, table_end)` that are pieces of the table
@@ -185,26 +204,40 @@ impl MpxManager {
         let width = g.directory_entry_bytes();
         let mut entry = base + g.directory_entry_offset(start);
         let last = base + g.directory_entry_offset(end - 1) + width;
+        let mut failure = None;
         while entry < last {
             let Some(page) = mm.next_populated_page(entry, last) else {
                 break;
             };
+            // (A page below the cursor's would break the kernel's contract;
+            // reading the cursor's page then keeps the walk moving.)
+            let page = page.max(entry & !(PAGE_SIZE - 1));
             entry = entry.max(page);
             let page_end = (page + PAGE_SIZE).min(last);
             while entry < page_end {
                 let fault_in = |address: u64, write: bool| mm.fault_in(address, write);
-                let value = self
-                    .read_entry(user, entry, fault_in)
-                    .map_err(|e| entry_error(entry, e))?;
+                let value = match self.read_entry(user, entry, fault_in) {
+                    Ok(value) => value,
+                    Err(e) => {
+                        // The rest of this page is as unreachable.
+                        failure.get_or_insert(entry_error(entry, e));
+                        entry = page_end;
+                        break;
+                    }
+                };
                 summary.entries_read += 1;
                 if value != 0 {
                     let index = (entry - base) / width;
-                    self.free_span(mm, user, entry, value, index, start, end, summary)?;
+                    if let Err(e) =
+                        self.free_span(mm, user, entry, value, index, start, end, summary)
+                    {
+                        failure.get_or_insert(e);
+                    }
                 }
                 entry += width;
             }
         }
-        Ok(())
+        failure.map_or(Ok(()), Err)
     }
 
     /// One span whose entry is non-zero.
@@ -270,8 +303,9 @@ impl MpxManager {
     ) -> Result<(), UnmapError> {
         let fault_in = |address: u64, write: bool| mm.fault_in(address, write);
         match self.exchange_entry(user, entry, value, 0, fault_in) {
-            Ok(Ok(_)) => {}
-            Ok(Err(0)) => return Ok(()), // Someone else cleared it: done.
+            // Cleared by someone else (the user): the table, checked to be
+            // this entry's, is now referenced by nothing; free it all the same.
+            Ok(Ok(_)) | Ok(Err(0)) => {}
             Ok(Err(value)) => return Err(UnmapError::EntryChanged { entry, value }),
             Err(e) => return Err(entry_error(entry, e)),
         }

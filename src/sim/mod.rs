@@ -75,6 +75,11 @@ enum Step {
 /// handled #BR is followed by a retry that succeeds, so 2 is the normal most).
 const MAX_BR_PER_INSTRUCTION: usize = 4;
 
+/// Page faults one execution of BNDSTX/BNDLDX may take before the simulator
+/// gives up on it (the directory entry and a table entry's fields: a few are
+/// normal; more only when other threads keep taking pages away).
+const MAX_PAGE_FAULTS_PER_INSTRUCTION: usize = 64;
+
 /// Spins the page-fault path waits on another thread's write lock per try.
 const FAULT_LOCK_SPINS: usize = 1 << 12;
 
@@ -242,15 +247,19 @@ impl SimProcess {
         let mut bytes = [0u8; 32];
         let len = entry.to_bytes(self.geometry.mode(), &mut bytes);
         let offset = self.geometry.table_entry_offset(slot);
+        // One store per field, as wide as the field: a table is only aligned
+        // to the field width (4 bytes in a 32-bit process), so wider stores
+        // could straddle a page.
+        let width = self.geometry.directory_entry_bytes();
         // `None`: MPX is off and BNDSTX is a NOP.
         self.walk(slot, |table| {
             let address = table.wrapping_add(offset);
-            for (i, chunk) in bytes[..len].chunks(8).enumerate() {
+            for (i, field) in bytes[..len].chunks(width as usize).enumerate() {
                 let mut raw = [0u8; 8];
-                raw[..chunk.len()].copy_from_slice(chunk);
-                let at = address.wrapping_add(8 * i as u64);
+                raw[..field.len()].copy_from_slice(field);
+                let at = address.wrapping_add(width * i as u64);
                 self.store
-                    .store(at, chunk.len() as u64, u64::from_le_bytes(raw))
+                    .store(at, width, u64::from_le_bytes(raw))
                     .ok_or(at)?;
             }
             Ok(())
@@ -309,6 +318,7 @@ impl SimProcess {
         let g = self.geometry;
         let entry = config.base().wrapping_add(g.directory_entry_offset(slot));
         let mut bounds_faults = 0;
+        let mut page_faults = 0;
         loop {
             let step = {
                 let _in_flight = self.store.instruction();
@@ -324,6 +334,13 @@ impl SimProcess {
                 }
             };
             if let Step::PageFault(address) = step {
+                // A handled fault makes the page present; one that keeps
+                // coming back (pages taken away as fast as they are faulted
+                // in) ends like an access the kernel cannot satisfy.
+                if page_faults == MAX_PAGE_FAULTS_PER_INSTRUCTION {
+                    return Err(SimError::SegmentationFault { address });
+                }
+                page_faults += 1;
                 self.page_fault(address)?;
                 continue;
             }
