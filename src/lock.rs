@@ -18,8 +18,15 @@
 //!   `get_user_pages`) before retrying.
 //!
 //! The lock cannot know on its own which CPU or thread is running; the
-//! kernel gives it a [`ContextId`] function at construction (a CPU number, a
-//! thread id, or a constant on a single CPU).
+//! kernel gives it a [`ContextId`] function at construction: a thread id, or
+//! a CPU number (or a constant on a single CPU) only if the holder of the
+//! write lock can be neither preempted nor migrated while it holds it;
+//! otherwise another thread on the same CPU would be refused as if it were
+//! the writer.
+//!
+//! `spin::RwLock` lets readers in while a writer waits, so a steady stream of
+//! page faults can delay a munmap; a kernel that needs fairness must provide
+//! it around this lock.
 
 use core::fmt;
 use core::ops::{Deref, DerefMut};
@@ -63,17 +70,29 @@ impl<T> MmLock<T> {
     ///
     /// Not for the page-fault path: use [`MmLock::read_for_fault`] there.
     pub fn read(&self) -> MmReadGuard<'_, T> {
+        self.debug_assert_not_own_writer();
         MmReadGuard(self.inner.read())
     }
 
     /// Takes the lock for write (`mmap_write_lock`), spinning until it is free.
     pub fn write(&self) -> MmWriteGuard<'_, T> {
+        self.debug_assert_not_own_writer();
         let guard = self.inner.write();
         self.writer.store((self.context)(), Ordering::Relaxed);
         MmWriteGuard {
             guard,
             writer: &self.writer,
         }
+    }
+
+    /// Taking the lock again from the context that holds it for write would
+    /// spin forever: say so in debug builds instead.
+    fn debug_assert_not_own_writer(&self) {
+        debug_assert_ne!(
+            self.writer.load(Ordering::Relaxed),
+            (self.context)(),
+            "mm lock taken again by the context that holds it for write"
+        );
     }
 
     /// Takes the lock for write if it is free right now.

@@ -192,7 +192,8 @@ impl MpxManager {
         }
     }
 
-    /// Whether `address` is the address of an entry of the current directory.
+    /// The directory base if `address` is the address of an entry of the
+    /// current directory; `None` otherwise (or while not managing).
     fn entry_in_directory(&self, address: u64) -> Option<u64> {
         let base = self.directory_base()?;
         let offset = address.checked_sub(base)?;

@@ -3,10 +3,11 @@
 //! The kernel's munmap calls [`MpxManager::notify_unmap`] with the mm lock
 //! held for write, *before* it removes the VMAs of `[start, end)`. Then:
 //! 1. If bounds-table mappings overlap the range, the user is unmapping
-//!    tables: each such table's directory entry is cleared first (so the CPU
-//!    never walks freed memory, and the next store simply gets a new table)
-//!    and the whole table is unmapped. Nothing more: no tables are looked
-//!    for on behalf of tables, so nesting never exceeds one level.
+//!    tables: for each one whose directory entry still names it, the entry is
+//!    cleared first (so the CPU never walks freed memory, and the next store
+//!    simply gets a new table) and every piece of the table is unmapped, also
+//!    outside the range. Nothing more: no tables are looked for on behalf of
+//!    tables, so nesting never exceeds one level.
 //! 2. Otherwise each span (the addresses one directory entry covers) that
 //!    meets the range is examined, reading only directory pages that may hold
 //!    entries ([`AddressSpace::next_populated_page`]), so the cost follows

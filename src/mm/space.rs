@@ -50,8 +50,9 @@ impl Vma {
 /// - Each bounds table the manager maps stays one VMA of exactly the mapped
 ///   length, reported as [`VmaKind::BoundsTable`] with the directory entry it
 ///   was mapped for: never merged with a neighbour (the entry tag differs),
-///   never reported as [`VmaKind::Data`]. A user `munmap` may still split it;
-///   the manager's unmap hook copes.
+///   never reported as [`VmaKind::Data`]. A user `munmap` may still split
+///   it: the unmap hook then frees the whole table (every piece tagged for
+///   its entry) when the user unmaps part of it while management is on.
 /// - Nothing here calls back into the manager.
 pub trait AddressSpace {
     /// The VMA with the lowest `end` above `address`, i.e. the VMA containing

@@ -69,23 +69,13 @@ impl SimMm {
     }
 
     /// Removes every VMA piece in `[start, end)` and drops its pages.
-    /// Returns the removed pieces' kinds, for accounting.
-    pub(crate) fn remove_range(&mut self, start: u64, end: u64) -> Vec<Vma> {
+    pub(crate) fn remove_range(&mut self, start: u64, end: u64) {
         self.split_at(start);
         self.split_at(end);
-        let doomed: Vec<u64> = self.vmas.range(start..end).map(|(&s, _)| s).collect();
-        let mut removed = Vec::with_capacity(doomed.len());
-        for s in doomed {
-            if let Some((e, kind)) = self.vmas.remove(&s) {
-                removed.push(Vma {
-                    start: s,
-                    end: e,
-                    kind,
-                });
-            }
+        while let Some((&s, _)) = self.vmas.range(start..end).next() {
+            self.vmas.remove(&s);
         }
         self.store.discard(start, end);
-        removed
     }
 
     /// Inserts a VMA over a range known to be free.
