@@ -9,6 +9,7 @@ pub(crate) struct Counters {
     pub(crate) tables_freed: AtomicU64,
     pub(crate) races_lost: AtomicU64,
     pub(crate) bytes_released: AtomicU64,
+    pub(crate) directory_bytes_released: AtomicU64,
     pub(crate) faults_resolved: AtomicU64,
     pub(crate) entries_read: AtomicU64,
 }
@@ -46,6 +47,9 @@ pub struct Statistics {
     pub races_lost: u64,
     /// Physical bytes released from tables that stay mapped (partial unmaps).
     pub bytes_released: u64,
+    /// Physical bytes of directory pages released by unmaps that left every
+    /// entry in them zero.
+    pub directory_bytes_released: u64,
     /// Faults on directory entries resolved by faulting the page in and retrying.
     pub faults_resolved: u64,
     /// Times the page-fault path found the mm lock held for write by its own

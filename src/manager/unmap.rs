@@ -40,6 +40,9 @@ pub struct UnmapSummary {
     pub tables_trimmed: u64,
     /// Physical bytes released from kept tables.
     pub bytes_released: u64,
+    /// Physical bytes of directory pages released because every entry in
+    /// them was zero and the unmapped range covered all their spans.
+    pub directory_bytes_released: u64,
     /// Directory entries read.
     pub entries_read: u64,
 }
@@ -212,9 +215,12 @@ impl MpxManager {
             };
             // (A page below the cursor's would break the kernel's contract;
             // reading the cursor's page then keeps the walk moving.)
-            let page = page.max(entry & !(PAGE_SIZE - 1));
+            let page = (page & !(PAGE_SIZE - 1)).max(entry & !(PAGE_SIZE - 1));
             entry = entry.max(page);
             let page_end = (page + PAGE_SIZE).min(last);
+            // Whether every entry of this directory page is read here and
+            // found (or left) zero: then the page itself can go.
+            let mut page_clear = entry == page && page_end == page + PAGE_SIZE;
             while entry < page_end {
                 let fault_in = |address: u64, write: bool| mm.fault_in(address, write);
                 let value = match self.read_entry(user, entry, fault_in) {
@@ -223,25 +229,39 @@ impl MpxManager {
                         // The rest of this page is as unreachable.
                         failure.get_or_insert(entry_error(entry, e));
                         entry = page_end;
+                        page_clear = false;
                         break;
                     }
                 };
                 summary.entries_read += 1;
                 if value != 0 {
                     let index = (entry - base) / width;
-                    if let Err(e) =
-                        self.free_span(mm, user, entry, value, index, start, end, summary)
-                    {
-                        failure.get_or_insert(e);
+                    match self.free_span(mm, user, entry, value, index, start, end, summary) {
+                        Ok(cleared) => page_clear &= cleared,
+                        Err(e) => {
+                            failure.get_or_insert(e);
+                            page_clear = false;
+                        }
                     }
                 }
                 entry += width;
+            }
+            if page_clear {
+                // A directory page of zeros, for addresses nothing is mapped
+                // at any more: give its memory back (it reads as zeros, as
+                // before) and let later unmaps skip it. Safe under the write
+                // lock: the manager writes entries only while holding it,
+                // and the CPU only reads them.
+                let released = mm.release_pages(page, page + PAGE_SIZE);
+                Counters::bump(&self.counters.directory_bytes_released, released);
+                summary.directory_bytes_released += released;
             }
         }
         failure.map_or(Ok(()), Err)
     }
 
-    /// One span whose entry is non-zero.
+    /// One span whose entry is non-zero. Returns whether its entry is now
+    /// zero (the table was freed).
     #[allow(clippy::too_many_arguments)]
     fn free_span<M: AddressSpace, U: UserAccess>(
         &self,
@@ -253,10 +273,10 @@ impl MpxManager {
         start: u64,
         end: u64,
         summary: &mut UnmapSummary,
-    ) -> Result<(), UnmapError> {
+    ) -> Result<bool, UnmapError> {
         let g = self.geometry;
         let table = match DirectoryEntry::from_raw(value).state(&g) {
-            EntryState::Absent => return Ok(()),
+            EntryState::Absent => return Ok(true),
             EntryState::Corrupt(value) => return Err(UnmapError::CorruptEntry { entry, value }),
             EntryState::Table(table) => table,
         };
@@ -273,7 +293,10 @@ impl MpxManager {
         let span_start = g.span_start(index);
         let span_end = span_start + g.span_bytes();
         let (hole_start, hole_end) = match hole_left(&**mm, span_start, span_end, start, end) {
-            None => return self.free_whole_table(mm, user, entry, value, table, summary),
+            None => {
+                self.free_whole_table(mm, user, entry, value, table, summary)?;
+                return Ok(true);
+            }
             Some(hole) => hole,
         };
         // Keep the table; release the pages describing only the hole.
@@ -290,7 +313,7 @@ impl MpxManager {
             summary.bytes_released += released;
         }
         summary.tables_trimmed += 1;
-        Ok(())
+        Ok(false)
     }
 
     fn free_whole_table<M: AddressSpace, U: UserAccess>(
@@ -392,6 +415,7 @@ mod tests {
             tables_freed: 3,
             tables_trimmed: 1,
             bytes_released: PAGE,
+            directory_bytes_released: 0,
             entries_read: 4,
         };
         assert_eq!(summary, expected);
@@ -400,6 +424,7 @@ mod tests {
             tables_freed: 1,
             tables_trimmed: 0,
             bytes_released: 0,
+            directory_bytes_released: 0,
             entries_read: 1,
         };
         assert_eq!(summary, expected);
