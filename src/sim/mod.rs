@@ -178,13 +178,8 @@ impl SimProcess {
     /// Maps `len` bytes at `addr`, replacing whatever is there like
     /// `MAP_FIXED` (the replaced part goes through the unmap hook).
     pub fn mmap_fixed(&self, addr: u64, len: u64) -> Result<u64, SimError> {
-        let len = round_up_len(len)?;
-        let end = self.check_range(addr, len)?;
-        let mut mm = self.mm.write();
-        let hook = self.manager.notify_unmap(&mut mm, &self.user(), addr, end);
-        mm.remove_range(addr, end);
-        mm.insert(addr, end, VmaKind::Data);
-        hook.map(|_| addr).map_err(SimError::Unmap)
+        self.unmap_then(addr, len, |mm, end| mm.insert(addr, end, VmaKind::Data))
+            .map(|_| addr)
     }
 
     /// The kernel's munmap: the unmap hook, then removal of `[addr, addr + len)`.
@@ -194,11 +189,25 @@ impl SimProcess {
 
     /// [`SimProcess::munmap`], returning what the unmap hook did.
     pub fn munmap_summary(&self, addr: u64, len: u64) -> Result<UnmapSummary, SimError> {
+        self.unmap_then(addr, len, |_, _| {})
+    }
+
+    /// Under one write lock: the unmap hook for `[addr, addr + len)` (length
+    /// rounded up to pages), removal of the range, then `then` (a MAP_FIXED
+    /// mapping in its place). A hook error is reported after the unmap
+    /// happened, as Linux's munmap did.
+    fn unmap_then(
+        &self,
+        addr: u64,
+        len: u64,
+        then: impl FnOnce(&mut SimMm, u64),
+    ) -> Result<UnmapSummary, SimError> {
         let len = round_up_len(len)?;
         let end = self.check_range(addr, len)?;
         let mut mm = self.mm.write();
         let hook = self.manager.notify_unmap(&mut mm, &self.user(), addr, end);
         mm.remove_range(addr, end);
+        then(&mut mm, end);
         hook.map_err(SimError::Unmap)
     }
 
