@@ -1665,6 +1665,13 @@ impl Region {
         start: 0x4000_0000,
         spans: 64,
     };
+    /// Two whole 32-bit directory pages (1024 entries of 4 KiB spans each),
+    /// so that unmaps can leave a directory page empty and release it.
+    const COMPAT32_DIRECTORY_PAGES: Region = Region {
+        mode: Mode::Compat32,
+        start: 0x4000_0000,
+        spans: 2048,
+    };
 
     fn geometry(&self) -> mpx::arch::Geometry {
         mpx::arch::Geometry::of(self.mode)
@@ -1905,6 +1912,14 @@ fn run_sequence(region: Region, ops: Vec<Op>) -> Result<(), TestCaseError> {
             Some(0)
         );
     }
+    // A region made of whole directory pages leaves them all zero: every
+    // one is released, so nothing is resident any more (data, tables and
+    // directory alike).
+    let g = region.geometry();
+    let entries_bytes = region.spans * g.directory_entry_bytes();
+    if entries_bytes % PAGE == 0 && g.directory_entry_offset(region.start) % PAGE == 0 {
+        prop_assert_eq!(p.resident_bytes(), 0);
+    }
     let s = p.stats();
     prop_assert_eq!(s.tables_allocated, s.tables_freed);
     prop_assert_eq!(s.would_deadlock, 0);
@@ -1912,7 +1927,7 @@ fn run_sequence(region: Region, ops: Vec<Op>) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn scenario_random_sequences_keep_entries_and_tables_consistent(
@@ -1926,5 +1941,12 @@ proptest! {
         ops in proptest::collection::vec(op(), 1..40)
     ) {
         run_sequence(Region::COMPAT32, ops)?;
+    }
+
+    #[test]
+    fn scenario_random_sequences_release_directory_pages(
+        ops in proptest::collection::vec(op(), 1..40)
+    ) {
+        run_sequence(Region::COMPAT32_DIRECTORY_PAGES, ops)?;
     }
 }
