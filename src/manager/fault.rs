@@ -164,29 +164,16 @@ impl fmt::Display for BrOutcome {
     }
 }
 
-/// The outcome of a handled code-2 #BR, shared by both entry points.
-#[derive(Clone, Copy)]
-enum TableOutcome {
-    Installed { entry: u64, table: u64 },
-    AlreadyInstalled { entry: u64 },
-}
-
-impl From<TableOutcome> for BoundsFault {
-    fn from(outcome: TableOutcome) -> BoundsFault {
+/// [`MpxManager::handle_bounds_fault`]'s view of a [`BrOutcome`]: the
+/// table outcomes as they are, any violation without its report.
+impl From<BrOutcome> for BoundsFault {
+    fn from(outcome: BrOutcome) -> BoundsFault {
         match outcome {
-            TableOutcome::Installed { entry, table } => {
+            BrOutcome::TableInstalled { entry, table } => {
                 BoundsFault::TableInstalled { entry, table }
             }
-            TableOutcome::AlreadyInstalled { entry } => BoundsFault::AlreadyInstalled { entry },
-        }
-    }
-}
-
-impl From<TableOutcome> for BrOutcome {
-    fn from(outcome: TableOutcome) -> BrOutcome {
-        match outcome {
-            TableOutcome::Installed { entry, table } => BrOutcome::TableInstalled { entry, table },
-            TableOutcome::AlreadyInstalled { entry } => BrOutcome::AlreadyInstalled { entry },
+            BrOutcome::AlreadyInstalled { entry } => BoundsFault::AlreadyInstalled { entry },
+            BrOutcome::Violation(_) | BrOutcome::UndecodableViolation(_) => BoundsFault::Violation,
         }
     }
 }
@@ -267,9 +254,9 @@ impl MpxManager {
             // in a 32-bit process, stray upper bits (only XRSTOR can put
             // them there) make the entry fall outside the directory instead
             // of being silently dropped.
-            violation::BoundsFault::InvalidDirectoryEntry { .. } => self
-                .allocate_table(lock, user, status.entry_address())
-                .map(BrOutcome::from),
+            violation::BoundsFault::InvalidDirectoryEntry { .. } => {
+                self.allocate_table(lock, user, status.entry_address())
+            }
         }
     }
 
@@ -278,7 +265,7 @@ impl MpxManager {
         lock: &MmLock<M>,
         user: &U,
         entry: u64,
-    ) -> Result<TableOutcome, BoundsFaultError> {
+    ) -> Result<BrOutcome, BoundsFaultError> {
         self.check_entry(entry)?;
         let unreachable = |_: EntryAccessError| BoundsFaultError::DirectoryUnreachable { entry };
         let fault_in = |address: u64, write: bool| lock.read().fault_in(address, write);
@@ -330,13 +317,13 @@ impl MpxManager {
         match self.exchange_entry(user, entry, 0, installed, fault_in) {
             Ok(Ok(_)) => {
                 Counters::bump(&self.counters.tables_allocated, 1);
-                Ok(TableOutcome::Installed { entry, table })
+                Ok(BrOutcome::TableInstalled { entry, table })
             }
             Ok(Err(actual)) => {
                 self.drop_table(&mut mm, table);
                 if DirectoryEntry::from_raw(actual).is_valid() {
                     Counters::bump(&self.counters.races_lost, 1);
-                    Ok(TableOutcome::AlreadyInstalled { entry })
+                    Ok(BrOutcome::AlreadyInstalled { entry })
                 } else {
                     Err(BoundsFaultError::CorruptEntry {
                         entry,
@@ -367,9 +354,9 @@ impl MpxManager {
         &self,
         entry: u64,
         value: u64,
-    ) -> Result<Option<TableOutcome>, BoundsFaultError> {
+    ) -> Result<Option<BrOutcome>, BoundsFaultError> {
         match DirectoryEntry::from_raw(value).state(&self.geometry) {
-            EntryState::Table(_) => Ok(Some(TableOutcome::AlreadyInstalled { entry })),
+            EntryState::Table(_) => Ok(Some(BrOutcome::AlreadyInstalled { entry })),
             EntryState::Corrupt(value) => Err(BoundsFaultError::CorruptEntry { entry, value }),
             EntryState::Absent => Ok(None),
         }
