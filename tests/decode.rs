@@ -677,33 +677,37 @@ fn table_matches_installed_binutils() {
         format!("&[{}]", list.join(", "))
     }
 
+    // What the installed binutils make of row `n`: its bytes, and objdump's
+    // instructions joined by " | ".
+    let fresh = |mode: Mode, source: &str, n: usize| -> (Vec<u8>, String) {
+        let got = assemble(mode, source, n);
+        let bytes = got.iter().flat_map(|(bytes, _)| bytes.clone()).collect();
+        let texts: Vec<&str> = got.iter().map(|(_, text)| text.as_str()).collect();
+        (bytes, texts.join(" | "))
+    };
+    let mode_name = |mode: Mode| if mode == L64 { "L64" } else { "C32" };
+
     let mut mismatches = 0;
     for (n, row) in AGREE.iter().enumerate() {
-        let got = assemble(row.mode, row.source, n);
-        let bytes: Vec<u8> = got.iter().flat_map(|(bytes, _)| bytes.clone()).collect();
-        let texts: Vec<&str> = got.iter().map(|(_, text)| text.as_str()).collect();
-        let fresh = (bytes, texts.join(" | "));
-        if fresh.0 != row.bytes || fresh.1 != row.objdump {
+        let (bytes, text) = fresh(row.mode, row.source, n);
+        if bytes != row.bytes || text != row.objdump {
             mismatches += 1;
             eprintln!(
                 "    ok({}, {:?}, {}, {:?}),",
-                if row.mode == L64 { "L64" } else { "C32" },
+                mode_name(row.mode),
                 row.source,
-                row_text(&fresh.0),
-                fresh.1
+                row_text(&bytes),
+                text
             );
         }
     }
     for (n, row) in REJECT.iter().enumerate() {
-        let got = assemble(row.mode, row.source, AGREE.len() + n);
-        let bytes: Vec<u8> = got.iter().flat_map(|(bytes, _)| bytes.clone()).collect();
-        let texts: Vec<&str> = got.iter().map(|(_, text)| text.as_str()).collect();
-        let text = texts.join(" | ");
+        let (bytes, text) = fresh(row.mode, row.source, AGREE.len() + n);
         if bytes != row.bytes || text != row.objdump {
             mismatches += 1;
             eprintln!(
                 "    bad({}, {:?}, {}, {:?}, DecodeError::{:?}),",
-                if row.mode == L64 { "L64" } else { "C32" },
+                mode_name(row.mode),
                 row.source,
                 row_text(&bytes),
                 text,
@@ -712,15 +716,12 @@ fn table_matches_installed_binutils() {
         }
     }
     for (n, row) in DISAGREE.iter().enumerate() {
-        let got = assemble(row.mode, row.source, AGREE.len() + REJECT.len() + n);
-        let bytes: Vec<u8> = got.iter().flat_map(|(bytes, _)| bytes.clone()).collect();
-        let texts: Vec<&str> = got.iter().map(|(_, text)| text.as_str()).collect();
-        let text = texts.join(" | ");
+        let (bytes, text) = fresh(row.mode, row.source, AGREE.len() + REJECT.len() + n);
         if bytes != row.bytes || text != row.objdump {
             mismatches += 1;
             eprintln!(
                 "    differ({}, {:?}, {}, {:?}, {:?}, {:?}),",
-                if row.mode == L64 { "L64" } else { "C32" },
+                mode_name(row.mode),
                 row.source,
                 row_text(&bytes),
                 text,
