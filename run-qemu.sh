@@ -1,27 +1,53 @@
 #!/usr/bin/env bash
 # Builds the MPX example kernel (kernel-example/) and boots it in QEMU (TCG, -cpu max).
 #
-#   ./run-qemu.sh                      # every scenario in one boot
-#   ./run-qemu.sh scenario=alloc       # one scenario (arguments become the kernel command line)
+#   ./run-qemu.sh                        # every scenario in one boot, on Debian's QEMU 7.2
+#   ./run-qemu.sh --qemu 10              # the same on QEMU 10.0 (Debian 12 bookworm-backports)
+#   ./run-qemu.sh scenario=alloc         # one scenario (arguments become the kernel command line)
+#   QEMU=/path/to/qemu-system-x86_64 ./run-qemu.sh   # any other QEMU (overrides --qemu)
+#
+# The QEMU asked for is installed when missing (scripts/qemu.sh; as root with apt, otherwise
+# it names the command to run).
 #
 # Exit status: 0 when the kernel's verdict is pass; otherwise QEMU's status
 # (35 = a scenario failed, 37 = no MPX, 39 = kernel panic, 0 from QEMU = triple fault,
-# 124 = timeout), mapped to non-zero.
+# 124 = timeout), mapped to non-zero; 2 for bad options or no QEMU.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 kernel="$here/kernel-example/target/x86_64-unknown-linux-gnu/release/kernel"
 
-if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "run-qemu.sh: qemu-system-x86_64 missing; installing qemu-system-x86" >&2
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86 >/dev/null
-    else
-        echo "run-qemu.sh: qemu-system-x86_64 not found; install it with: apt-get install -y qemu-system-x86" >&2
-        exit 2
-    fi
+usage() {
+    sed -n '3,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+version=7
+while [ "$#" -gt 0 ]; do
+    case "$1" in
+        --qemu)
+            [ "$#" -ge 2 ] || usage
+            version=$2
+            shift 2
+            ;;
+        --qemu=*)
+            version=${1#--qemu=}
+            shift
+            ;;
+        -h | --help) usage ;;
+        --) shift; break ;;
+        -*) echo "run-qemu.sh: unknown option $1" >&2; usage ;;
+        *) break ;;
+    esac
+done
+
+if [ -n "${QEMU:-}" ]; then
+    qemu=$QEMU
+    [ -x "$qemu" ] || { echo "run-qemu.sh: QEMU=$qemu is not an executable" >&2; exit 2; }
+else
+    qemu=$("$here/scripts/qemu.sh" ensure "$version") || exit 2
 fi
+echo "run-qemu.sh: QEMU $("$here/scripts/qemu.sh" version "$qemu") ($qemu)" >&2
 
 # The kernel has its own target and flags (kernel-example/.cargo/config.toml): do not let
 # an outer cargo's environment leak into its build.
@@ -30,7 +56,7 @@ fi
         -u CARGO_BUILD_RUSTFLAGS -u RUSTC_WRAPPER -u RUSTC_WORKSPACE_WRAPPER \
         cargo build --release --quiet)
 
-cmd=(qemu-system-x86_64 -machine pc -accel tcg -cpu max -m 512M -kernel "$kernel"
+cmd=("$qemu" -machine pc -accel tcg -cpu max -m 512M -kernel "$kernel"
      -display none -no-reboot -serial stdio
      -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 if [ "$#" -gt 0 ]; then
