@@ -7,7 +7,9 @@
 use spin::Once;
 use x86_64::instructions::segmentation::{Segment, CS, DS, ES, SS};
 use x86_64::instructions::tables::load_tss;
-use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelector};
+use x86_64::structures::gdt::{
+    Descriptor, DescriptorFlags, GlobalDescriptorTable, SegmentSelector,
+};
 use x86_64::structures::tss::TaskStateSegment;
 use x86_64::VirtAddr;
 
@@ -33,8 +35,10 @@ static mut IST_STACKS: [Stack; 3] = [
 /// The segment selectors the rest of the kernel needs.
 #[derive(Clone, Copy, Debug)]
 pub struct Selectors {
-    /// Ring-0 code.
+    /// Ring-0 code (64-bit).
     pub kernel_code: SegmentSelector,
+    /// Ring-0 code, 32-bit (compatibility mode): used by the boot probes.
+    pub kernel_code32: SegmentSelector,
     /// Ring-0 data (stack).
     pub kernel_data: SegmentSelector,
     /// Ring-3 data (stack), RPL 3.
@@ -45,7 +49,11 @@ pub struct Selectors {
 }
 
 static TSS: Once<TaskStateSegment> = Once::new();
-static GDT: Once<(GlobalDescriptorTable, Selectors)> = Once::new();
+/// Descriptor slots: null, four flat segments, the TSS (two slots), the 32-bit code
+/// segment, and room for more.
+const GDT_SLOTS: usize = 16;
+
+static GDT: Once<(GlobalDescriptorTable<GDT_SLOTS>, Selectors)> = Once::new();
 
 fn stack_top(stack: *const Stack) -> VirtAddr {
     VirtAddr::from_ptr(stack) + STACK_SIZE as u64
@@ -76,16 +84,20 @@ pub fn init() {
         tss
     });
     let (gdt, selectors) = GDT.call_once(|| {
-        let mut gdt = GlobalDescriptorTable::new();
+        let mut gdt = GlobalDescriptorTable::<GDT_SLOTS>::empty();
         let kernel_code = gdt.append(Descriptor::kernel_code_segment());
         let kernel_data = gdt.append(Descriptor::kernel_data_segment());
         let user_data = gdt.append(Descriptor::user_data_segment());
         let user_code = gdt.append(Descriptor::user_code_segment());
         let tss = gdt.append(Descriptor::tss_segment(tss));
+        let kernel_code32 = gdt.append(Descriptor::UserSegment(
+            DescriptorFlags::KERNEL_CODE32.bits(),
+        ));
         (
             gdt,
             Selectors {
                 kernel_code,
+                kernel_code32,
                 kernel_data,
                 user_data,
                 user_code,

@@ -262,6 +262,14 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             kernel_fault(frame, "not on its IST stack:");
         }
     }
+    let fatal = matches!(
+        frame.vector,
+        VECTOR_DOUBLE_FAULT | VECTOR_MACHINE_CHECK | VECTOR_NMI
+    );
+    // A boot probe's own traps (its #BRs and whatever a CPU raises on its bytes).
+    if !fatal && !frame.is_from_user() && crate::quirk::harness::on_kernel_trap(frame) {
+        return;
+    }
     match frame.vector {
         VECTOR_DOUBLE_FAULT | VECTOR_MACHINE_CHECK | VECTOR_NMI => kernel_fault(frame, "fatal"),
         VECTOR_SYSCALL if frame.is_from_user() => crate::syscall::handle(frame),

@@ -128,17 +128,14 @@ pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
             exit_qemu(Verdict::NoMpx);
         }
     }
-    match quirk::probe() {
-        Ok(quirk::BaseDecoding::Architectural) => {
-            kprintln!("cpu: bounds-directory base decoded from BNDCFGx[63:12] (SDM)")
-        }
-        Ok(quirk::BaseDecoding::ShiftedBy20) => kprintln!(
-            "cpu: bounds-directory base decoded as (BNDCFGx >> 20) << 12 (QEMU TCG quirk); BNDCFGU will be encoded to match"
-        ),
-        Err(status) => {
-            kprintln!("cpu: bounds-directory probe failed: BNDSTATUS {:#x} matches neither decoding", status);
-            exit_qemu(Verdict::Fail);
-        }
+    let findings = quirk::probe();
+    findings.print();
+    if let Err(why) = findings.native_programs_ok() {
+        kprintln!(
+            "cpu: the scenario programs cannot run correctly on this CPU: {}",
+            why
+        );
+        exit_qemu(Verdict::Fail);
     }
     let (smep, smap) = cpu::protect_user_memory();
     kprintln!("cpu: SMEP {}, SMAP {}", on_off(smep), on_off(smap));

@@ -112,7 +112,7 @@ fn mpx_enable(directory: u64) -> u64 {
     let process = process::current();
     let decoding = quirk::decoding();
     let cfg = quirk::encode_bndcfg(decoding, directory, BNDCFG_FLAGS);
-    let effective = quirk::effective_base(decoding, cfg);
+    let effective = quirk::effective_base(decoding, quirk::CpuMode::Long64, cfg);
     // A directory this CPU cannot be pointed at exactly (misaligned, or bits the
     // encoding drops) is refused rather than silently moved.
     if !directory.is_multiple_of(PAGE) || effective != directory {
