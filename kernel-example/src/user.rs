@@ -4,9 +4,12 @@
 //! what it maps: no kernel code, so every helper is `#[inline(always)]` and the
 //! programs avoid anything that could become a call into `core` (formatting, slices
 //! with bounds checks, `memset`). MPX instructions are emitted as bytes (LLVM's
-//! assembler rejects the mnemonics); `BNDSTX`/`BNDLDX` use `[rdi+rcx]` (no
-//! displacement, base not rbp/r13) followed by exactly one `nop`, which QEMU's
-//! instruction-length bug swallows and real hardware executes.
+//! assembler rejects the mnemonics), in forms whose result is the SDM's on QEMU 7.2,
+//! QEMU 10.0 and SDM hardware alike (the boot probes check each, see `quirk`):
+//! `BNDSTX`/`BNDLDX` use `[rdi+rcx]` (no displacement, base not rbp/r13) followed by
+//! exactly one `nop`, which QEMU 7.2's instruction-length bug (B) swallows and
+//! everything else executes; bound checks use the memory form `[reg]`, never a
+//! register operand, which QEMU 10 gets wrong (bug C); `BNDMK` uses `[rsi+rdx]`.
 //!
 //! Each program exits with 0 when every expectation it checks holds, otherwise
 //! with the number of the first failed check.
@@ -144,11 +147,13 @@ fn bndldx1(slot: u64, ptr: u64) -> (u64, u64) {
     (out[0], out[1])
 }
 
-/// `bndcu bnd0, rdx`.
+/// `bndcu bnd0, [rcx]`: checks `address` (the operand's effective address; no
+/// memory is read). The memory form, because QEMU 10 checks `2·RAX` in the register
+/// form (bug C, found by the boot probe).
 #[inline(always)]
 fn bndcu0(address: u64) {
     // SAFETY: BNDCU only compares (and raises #BR when out of bounds).
-    unsafe { asm!(".byte 0xf2, 0x0f, 0x1a, 0xc2", in("rdx") address, options(nostack)) };
+    unsafe { asm!(".byte 0xf2, 0x0f, 0x1a, 0x01", in("rcx") address, options(nostack)) };
 }
 
 macro_rules! check {
