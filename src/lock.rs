@@ -2,9 +2,12 @@
 //!
 //! # Protocol
 //! - Changing the VMA set (map, unmap, the unmap hook) needs the lock **for
-//!   write**: [`MmLock::write`] returns an [`MmWriteGuard`], and every crate
-//!   function that needs the write lock takes `&mut MmWriteGuard`, so calling
-//!   it without the lock does not compile.
+//!   write**: [`MmLock::write`] returns an [`MmWriteGuard`]. The
+//!   [`MpxManager`](crate::manager::MpxManager) owns its process's lock and
+//!   issues its own write guard,
+//!   [`MpxWriteGuard`](crate::manager::MpxWriteGuard), whose methods are the
+//!   operations that need it (enable, disable, munmap): they cannot run
+//!   without the lock, nor with another process's.
 //! - Resolving a page fault needs the lock **for read**. The page-fault path
 //!   must use [`MmLock::read_for_fault`], which never spins on a writer that
 //!   is the faulting context itself: that writer can only be waiting for the
@@ -40,11 +43,23 @@ const NO_WRITER: u64 = u64::MAX;
 
 /// Why [`MmLock::read_for_fault`] did not take the lock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FaultLockError {
     /// The running context holds the lock for write: waiting would never end.
     WouldDeadlock,
     /// Another context holds the lock for write; retrying later will succeed.
     Contended,
+}
+
+impl fmt::Display for FaultLockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FaultLockError::WouldDeadlock => {
+                "mm lock held for write by the faulting context itself"
+            }
+            FaultLockError::Contended => "mm lock held for write by another context",
+        })
+    }
 }
 
 /// A process's mm state `T` behind its mm lock.

@@ -1,6 +1,6 @@
-//! Fuzzes the #BR violation path with arbitrary bytes: the decoder, the
-//! report and [`mpx::violation::classify`] must never panic, and a decoded
-//! instruction must never be longer than the bytes given (or than 15).
+//! Fuzzes the #BR path with arbitrary bytes: BNDSTATUS's cause, the decoder
+//! and the report must never panic, and a decoded instruction must never be
+//! longer than the bytes given (or than 15).
 //!
 //! Input layout: byte 0 picks the mode (bit 0) and the BNDSTATUS code (bits
 //! 1-2); bytes 1..=8 seed the registers and bounds; the rest is what the
@@ -9,10 +9,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mpx::arch::Mode;
+use mpx::arch::{BndStatus, BrCause, Mode};
 use mpx::violation::{
-    classify, decode, BoundRegisters, BoundsFault, DecodeError, RegisterSnapshot,
-    MAX_INSTRUCTION_LEN,
+    build_report, decode, BoundRegisters, DecodeError, RegisterSnapshot, MAX_INSTRUCTION_LEN,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -32,10 +31,10 @@ fuzz_target!(|data: &[u8]| {
     // The decoder alone, in both modes.
     for mode in [Mode::Long64, Mode::Compat32] {
         if let Ok(check) = decode(mode, insn) {
-            assert!(check.length <= insn.len());
-            assert!(check.length <= MAX_INSTRUCTION_LEN);
-            assert_eq!(decode(mode, &insn[..check.length]), Ok(check));
-            if let Some(shorter) = check.length.checked_sub(1) {
+            assert!(check.length() <= insn.len());
+            assert!(check.length() <= MAX_INSTRUCTION_LEN);
+            assert_eq!(decode(mode, &insn[..check.length()]), Ok(check));
+            if let Some(shorter) = check.length().checked_sub(1) {
                 assert_eq!(decode(mode, &insn[..shorter]), Err(DecodeError::Truncated));
             }
         }
@@ -53,13 +52,23 @@ fuzz_target!(|data: &[u8]| {
         [0, u64::MAX],
         [seed.rotate_right(7), seed.rotate_left(3)],
     ]);
-    let status = seed & !0b11 | u64::from((control >> 1) & 0b11);
-    let fault = classify(mode, status, insn, &regs, &bounds);
-    if let BoundsFault::Violation(report) = fault {
-        assert!(report.instruction_len <= insn.len());
-        if mode == Mode::Compat32 {
-            assert!(report.address <= u64::from(u32::MAX));
-        }
+    let status = BndStatus::from_raw(seed & !0b11 | u64::from((control >> 1) & 0b11));
+    let cause = status.cause();
+    let _ = cause.to_string();
+    match cause {
+        BrCause::Violation => match build_report(mode, insn, &regs, &bounds) {
+            Ok(report) => {
+                assert!(report.instruction_len <= insn.len());
+                if mode == Mode::Compat32 {
+                    assert!(report.address <= u64::from(u32::MAX));
+                }
+                let _ = report.to_string();
+            }
+            Err(error) => {
+                let _ = error.to_string();
+            }
+        },
+        BrCause::MissingTable { entry } => assert_eq!(entry, status.raw() & !0b11),
+        BrCause::NotMpx | BrCause::Reserved => {}
     }
-    let _ = fault.to_string();
 });

@@ -1,19 +1,18 @@
-//! The `#BR` handler: table allocation (code 2) and violation reports (code 1) through
-//! the crate's manager, and termination for everything else.
+//! The `#BR` handler: BNDSTATUS decoded once, then table allocation (code 2) or a
+//! violation report (code 1) through the crate, and termination for everything else.
 //!
 //! The handler runs on its own IST stack with no lock held. It reads BNDSTATUS and the
-//! bound registers with `XSAVE` (components 4 and 3) into the task's area, copies the
-//! instruction at RIP for a code-1 #BR, then hands everything to
-//! [`mpx::manager::MpxManager::handle_br`], which takes the mm lock itself when it needs
-//! it and returns either "resume" (a table is in place) or what to kill the process with.
+//! bound registers with `XSAVE` (components 4 and 3) into the task's area, asks the
+//! crate what the #BR means ([`BndStatus::cause`]), and then either lets
+//! [`mpx::manager::MpxManager::allocate_table`] install a table (it takes the mm lock
+//! itself; the instruction then retries) or copies the instruction at RIP and builds
+//! the [`mpx::violation::ViolationReport`] to kill the process with.
 
 use crate::cpu::{XFEATURE_BNDCSR, XFEATURE_BNDREGS};
 use crate::interrupts::TrapFrame;
 use crate::process::{self, Exit, KillReason};
-use mpx::arch::{BndStatus, BoundsErrorCode};
-use mpx::manager::BrOutcome;
-use mpx::violation::{BoundRegisters, Gpr, RegisterFile, MAX_INSTRUCTION_LEN};
-
+use mpx::arch::{BndStatus, BrCause};
+use mpx::violation::{build_report, BoundRegisters, Gpr, RegisterFile, MAX_INSTRUCTION_LEN};
 impl RegisterFile for TrapFrame {
     fn gpr(&self, reg: Gpr) -> u64 {
         [
@@ -47,48 +46,59 @@ pub fn handle_bound_range(frame: &mut TrapFrame) {
             BoundRegisters::new(regs),
         )
     };
-    // Only a bounds violation needs the instruction; a table-allocation #BR does not
-    // pay for the copy.
-    let mut insn = [0u8; MAX_INSTRUCTION_LEN];
-    let len = match status.code() {
-        BoundsErrorCode::BoundRange => copy_instruction(frame.rip, &mut insn),
-        _ => 0,
-    };
-    let user = process.user();
-    let outcome = process
-        .mpx
-        .handle_br(&process.mm, &user, status, &insn[..len], frame, &bounds);
-    let reason = match outcome {
-        Ok(outcome) if outcome.resumes() => return,
-        Ok(BrOutcome::Violation(report)) => {
-            kprintln!("process killed: {} at rip {:#x}", report, frame.rip);
-            KillReason::BoundsViolation {
-                address: Some(report.address),
-                lower: Some(report.lower),
-                upper: Some(report.upper),
+    let reason = match status.cause() {
+        BrCause::MissingTable { entry } => {
+            match process.mm.allocate_table(&process.user(), entry) {
+                Ok(_) => return, // the instruction retries and finds the table
+                Err(error) => {
+                    kprintln!(
+                        "process killed: #BR not handled: {} (BNDSTATUS {:#x}, rip {:#x})",
+                        error,
+                        status.raw(),
+                        frame.rip
+                    );
+                    KillReason::BoundsError
+                }
             }
         }
-        Ok(outcome) => {
-            // UndecodableViolation: a plain SIGSEGV, without bounds.
-            kprintln!(
-                "process killed: {} ({} of {} bytes readable at rip {:#x}); BNDSTATUS {:#x}, bounds {:x?}",
-                outcome,
-                len,
-                MAX_INSTRUCTION_LEN,
-                frame.rip,
-                status.raw(),
-                bounds.raw()
-            );
-            KillReason::BoundsViolation {
-                address: None,
-                lower: None,
-                upper: None,
+        BrCause::Violation => {
+            // Only a violation needs the instruction: a table allocation does
+            // not pay for the copy.
+            let mut insn = [0u8; MAX_INSTRUCTION_LEN];
+            let len = copy_instruction(frame.rip, &mut insn);
+            let mode = process.mm.geometry().mode();
+            match build_report(mode, &insn[..len], frame, &bounds) {
+                Ok(report) => {
+                    kprintln!("process killed: {} at rip {:#x}", report, frame.rip);
+                    KillReason::BoundsViolation {
+                        address: Some(report.address),
+                        lower: Some(report.lower),
+                        upper: Some(report.upper),
+                    }
+                }
+                Err(error) => {
+                    // A plain SIGSEGV, without bounds.
+                    kprintln!(
+                        "process killed: bounds violation at an undecodable instruction: {} ({} of {} bytes readable at rip {:#x}); BNDSTATUS {:#x}, bounds {:x?}",
+                        error,
+                        len,
+                        MAX_INSTRUCTION_LEN,
+                        frame.rip,
+                        status.raw(),
+                        bounds.raw()
+                    );
+                    KillReason::BoundsViolation {
+                        address: None,
+                        lower: None,
+                        upper: None,
+                    }
+                }
             }
         }
-        Err(error) => {
+        cause @ (BrCause::NotMpx | BrCause::Reserved) => {
             kprintln!(
                 "process killed: #BR not handled: {} (BNDSTATUS {:#x}, rip {:#x})",
-                error,
+                cause,
                 status.raw(),
                 frame.rip
             );
@@ -101,7 +111,7 @@ pub fn handle_bound_range(frame: &mut TrapFrame) {
 /// Copies as much of the instruction at `rip` as is readable into `insn` (the copy may
 /// stop at a page boundary) and returns the number of bytes copied.
 fn copy_instruction(rip: u64, insn: &mut [u8; MAX_INSTRUCTION_LEN]) -> usize {
-    let root = process::current().mm.read().root();
+    let root = process::current().mm.lock().read().root();
     let mut len = 0;
     while len < insn.len() {
         let Some(address) = rip.checked_add(len as u64) else {

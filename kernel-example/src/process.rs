@@ -13,10 +13,10 @@ use crate::{frames, gdt, heap, paging};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use mpx::arch::EntryWidth;
 use mpx::arch::Mode;
-use mpx::lock::MmLock;
 use mpx::manager::MpxManager;
-use mpx::mm::{AccessFault, AddressSpace, EntryWidth, MmError, UserAccess, Vma, VmaKind};
+use mpx::mm::{AccessFault, AddressSpace, MmError, Residency, UserAccess, Vma, VmaKind};
 use x86_64::structures::paging::{PageTableFlags, PhysFrame};
 use x86_64::PhysAddr;
 
@@ -53,7 +53,7 @@ pub struct KernelVma {
     pub writable: bool,
 }
 
-/// A process's mm state (inside its [`MmLock`]).
+/// A process's mm state (inside the mm lock its [`MpxManager`] owns).
 pub struct Mm {
     root: PhysFrame,
     vmas: BTreeMap<u64, KernelVma>,
@@ -299,6 +299,12 @@ impl AddressSpace for Mm {
         paging::next_present(self.root, start, end)
     }
 
+    fn fault_in(&self, address: u64, write: bool) -> Result<(), MmError> {
+        self.populate(address, write)
+    }
+}
+
+impl Residency for Mm {
     fn resident_bytes(&self, start: u64, end: u64) -> u64 {
         let mut bytes = 0;
         let mut cursor = start;
@@ -307,10 +313,6 @@ impl AddressSpace for Mm {
             cursor = page + PAGE;
         }
         bytes
-    }
-
-    fn fault_in(&self, address: u64, write: bool) -> Result<(), MmError> {
-        self.populate(address, write)
     }
 }
 
@@ -419,12 +421,10 @@ pub enum Exit {
     Killed(KillReason),
 }
 
-/// A process: its mm (behind the crate's lock), its MPX manager and XSAVE area.
+/// A process: its mm (behind the lock its MPX manager owns) and XSAVE area.
 pub struct Process {
-    /// The mm state behind the mm lock.
-    pub mm: MmLock<Mm>,
-    /// Bounds-table management.
-    pub mpx: MpxManager,
+    /// Bounds-table management, owning the mm state behind the mm lock.
+    pub mm: MpxManager<Mm>,
     /// Saved extended state; component 4 carries `BNDCFGU`.
     pub xsave: spin::Mutex<XsaveArea>,
     /// `mmap` system calls the kernel served for this process.
@@ -446,7 +446,7 @@ impl Process {
     /// User access to this process's memory.
     pub fn user(&self) -> UserMemory {
         UserMemory {
-            root: self.mm.read().root(),
+            root: self.mm.lock().read().root(),
         }
     }
 
@@ -459,12 +459,13 @@ impl Process {
     /// manager and is not counted as freed, so then only "no more table VMAs than
     /// live tables" is required.
     pub fn check_table_accounting(&self, when: &str) {
-        let stats = self.mpx.statistics(&self.mm);
+        let stats = self.mm.statistics();
+        let resident = self.mm.resident_table_bytes();
         let (table_vmas, table_frames) = {
-            let mm = self.mm.read();
+            let mm = self.mm.lock().read();
             (mm.table_vmas(), mm.table_frames())
         };
-        let managed = self.mpx.directory_base().is_some();
+        let managed = self.mm.directory_base().is_some();
         let mut ok = true;
         if table_vmas > stats.live_tables || (managed && table_vmas != stats.live_tables) {
             kprintln!(
@@ -475,12 +476,12 @@ impl Process {
             );
             ok = false;
         }
-        if table_frames * PAGE != stats.table_bytes_resident {
+        if table_frames * PAGE != resident {
             kprintln!(
                 "  KERNEL CHECK FAILED ({}): {} table frames accounted, {} table bytes resident",
                 when,
                 table_frames,
-                stats.table_bytes_resident
+                resident
             );
             ok = false;
         }
@@ -611,8 +612,7 @@ pub fn run(entry: u64, arg: u64) -> Outcome {
     let heap_before = heap::used();
     let mm = Mm::new().expect("out of memory for a process");
     let process = Box::new(Process {
-        mm: MmLock::new(mm, context_id),
-        mpx: MpxManager::new(Mode::Long64),
+        mm: MpxManager::new(mm, Mode::Long64, context_id),
         xsave: spin::Mutex::new(XsaveArea::new()),
         mmap_calls: AtomicU64::new(0),
         munmap_calls: AtomicU64::new(0),
@@ -645,7 +645,7 @@ pub fn run(entry: u64, arg: u64) -> Outcome {
     CURRENT.store(raw, Ordering::Release);
     // SAFETY: `raw` is the live box just leaked; nothing else aliases it mutably.
     let process = unsafe { &mut *raw };
-    paging::activate(process.mm.read().root());
+    paging::activate(process.mm.lock().read().root());
     // Load the task's MPX state (BNDCFGU disabled, bound registers INIT).
     process
         .xsave
@@ -669,7 +669,7 @@ pub fn run(entry: u64, arg: u64) -> Outcome {
     // SAFETY: CURRENT no longer points at it; we own the box again.
     let process = unsafe { Box::from_raw(raw) };
     process.check_table_accounting("at exit");
-    let stats = process.mpx.statistics(&process.mm);
+    let stats = process.mm.statistics();
     let reports = process
         .reports
         .each_ref()
@@ -710,7 +710,7 @@ const FAULT_LOCK_SPINS: usize = 0;
 
 /// The page-fault handler (vector 14): demand paging for the running process.
 ///
-/// Takes the mm lock for read with [`MmLock::read_for_fault`], which never waits
+/// Takes the mm lock for read with [`mpx::lock::MmLock::read_for_fault`], which never waits
 /// for a writer that is the faulting context itself. A fault no VMA allows (or a
 /// protection fault) kills the process, like SIGSEGV; the kernel carries on. A
 /// kernel-mode page fault is fatal: the kernel reaches user memory only through
@@ -724,7 +724,7 @@ pub fn handle_page_fault(frame: &mut TrapFrame) {
     let protection = frame.error_code & 1 != 0;
     let resolved = {
         let process = current();
-        match process.mm.read_for_fault(FAULT_LOCK_SPINS) {
+        match process.mm.lock().read_for_fault(FAULT_LOCK_SPINS) {
             Ok(mm) if !protection => mm.populate(address, write).is_ok(),
             Ok(_) => false,
             Err(e) => {

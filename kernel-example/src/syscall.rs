@@ -47,7 +47,7 @@ pub fn handle(frame: &mut TrapFrame) {
 fn write(ptr: u64, len: u64) -> u64 {
     let mut buf = [0u8; 256];
     let len = len.min(buf.len() as u64) as usize;
-    let root = process::current().mm.read().root();
+    let root = process::current().mm.lock().read().root();
     match crate::paging::copy_from_user(root, ptr, &mut buf[..len]) {
         Ok(()) => {
             crate::serial::write_bytes(&buf[..len]);
@@ -88,17 +88,17 @@ fn munmap(addr: u64, len: u64) -> u64 {
         return errno(EINVAL);
     };
     let user = process.user();
-    let mut mm = process.mm.write();
-    // The hook runs first, with the write lock held and the VMAs still in place.
-    let hook = process.mpx.notify_unmap(&mut mm, &user, addr, end);
-    mm.unmap(addr, end, |_| true);
-    drop(mm);
+    // The crate's one munmap call: its hook, then our removal, then the hook's result.
+    let hook = process
+        .mm
+        .write()
+        .munmap(&user, addr, end, |mm, a, b| mm.unmap(a, b, |_| true));
     process.check_table_accounting("after munmap");
     match hook {
         Ok(_) => 0,
         Err(e) => {
             kprintln!(
-                "munmap({:#x}, {:#x}): bounds-table cleanup failed: {:x?}",
+                "munmap({:#x}, {:#x}): bounds-table cleanup failed: {}",
                 addr,
                 len,
                 e
@@ -122,12 +122,7 @@ fn mpx_enable(directory: u64) -> u64 {
         );
         return errno(EINVAL);
     }
-    let result = {
-        let mut mm = process.mm.write();
-        process
-            .mpx
-            .enable(&mut mm, Bndcfg::from_raw(cfg), effective)
-    };
+    let result = { process.mm.write().enable(Bndcfg::from_raw(cfg), effective) };
     match result {
         Ok(()) => {
             let mut xsave = process.xsave.lock();
@@ -142,7 +137,7 @@ fn mpx_enable(directory: u64) -> u64 {
             0
         }
         Err(e) => {
-            kprintln!("mpx: enable refused: {:?}", e);
+            kprintln!("mpx: enable refused: {}", e);
             errno(ENXIO)
         }
     }
@@ -150,19 +145,18 @@ fn mpx_enable(directory: u64) -> u64 {
 
 fn mpx_disable() -> u64 {
     let process = process::current();
-    let mut mm = process.mm.write();
-    process.mpx.disable(&mut mm);
+    process.mm.write().disable();
     0
 }
 
 fn mpx_stat(which: u64) -> u64 {
     let process = process::current();
-    let stats = process.mpx.statistics(&process.mm);
+    let stats = process.mm.statistics();
     match which {
         STAT_TABLES_ALLOCATED => stats.tables_allocated,
         STAT_TABLES_FREED => stats.tables_freed,
         STAT_LIVE_TABLES => stats.live_tables,
-        STAT_TABLE_FRAMES => process.mm.read().table_frames(),
+        STAT_TABLE_FRAMES => process.mm.lock().read().table_frames(),
         STAT_BYTES_RELEASED => stats.bytes_released,
         STAT_FREE_FRAMES => crate::frames::free_count(),
         _ => errno(EINVAL),

@@ -5,7 +5,7 @@
 //! is stricter than the hardware: an entry is either all zero or
 //! `table | VALID`; address bits without the valid bit mean corruption.
 
-use super::layout::{Geometry, Mode};
+use super::layout::Geometry;
 
 /// A raw bounds-directory entry (8 bytes in 64-bit mode, 4 in 32-bit mode).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -56,10 +56,7 @@ impl DirectoryEntry {
     /// aligned to the entry size (8 or 4 bytes), and the hardware ignores
     /// those bits.
     pub const fn state(self, geometry: &Geometry) -> EntryState {
-        let low_mask = match geometry.mode() {
-            Mode::Long64 => 0b111,
-            Mode::Compat32 => 0b11,
-        };
+        let low_mask = geometry.directory_entry_bytes() - 1;
         if self.0 == 0 {
             EntryState::Absent
         } else if self.is_valid() {
@@ -106,33 +103,27 @@ impl BoundsTableEntry {
         self.lower == 0 && self.upper_complemented == 0 && self.pointer == 0 && self.reserved == 0
     }
 
-    /// Serializes the entry in the layout of `mode` (4 × 8 or 4 × 4 bytes, little endian).
+    /// Serializes the entry in the layout of `geometry` (4 × 8 or 4 × 4 bytes, little endian).
     ///
     /// In 32-bit mode only the low halves of the fields are kept. Returns the
     /// number of bytes used (32 or 16).
-    pub fn to_bytes(&self, mode: Mode, out: &mut [u8; 32]) -> usize {
+    pub fn to_bytes(&self, geometry: &Geometry, out: &mut [u8; 32]) -> usize {
         let fields = [
             self.lower,
             self.upper_complemented,
             self.pointer,
             self.reserved,
         ];
-        let width = match mode {
-            Mode::Long64 => 8,
-            Mode::Compat32 => 4,
-        };
+        let width = geometry.entry_width().bytes() as usize;
         for (i, field) in fields.iter().enumerate() {
             out[i * width..(i + 1) * width].copy_from_slice(&field.to_le_bytes()[..width]);
         }
         width * 4
     }
 
-    /// Parses an entry laid out for `mode`; `None` if `bytes` is too short.
-    pub fn from_bytes(mode: Mode, bytes: &[u8]) -> Option<BoundsTableEntry> {
-        let width = match mode {
-            Mode::Long64 => 8,
-            Mode::Compat32 => 4,
-        };
+    /// Parses an entry laid out for `geometry`; `None` if `bytes` is too short.
+    pub fn from_bytes(geometry: &Geometry, bytes: &[u8]) -> Option<BoundsTableEntry> {
+        let width = geometry.entry_width().bytes() as usize;
         if bytes.len() < width * 4 {
             return None;
         }
@@ -183,14 +174,15 @@ mod tests {
         let e = BoundsTableEntry::new(0x1234, 0x1000, 0x1fff);
         assert_eq!(e.upper(), 0x1fff);
         let mut buf = [0u8; 32];
-        assert_eq!(e.to_bytes(Mode::Long64, &mut buf), 32);
-        assert_eq!(BoundsTableEntry::from_bytes(Mode::Long64, &buf), Some(e));
+        let (g64, g32) = (Geometry::LONG64, Geometry::COMPAT32);
+        assert_eq!(e.to_bytes(&g64, &mut buf), 32);
+        assert_eq!(BoundsTableEntry::from_bytes(&g64, &buf), Some(e));
         let e32 = BoundsTableEntry::new(0x1234, 0x1000, 0x1fff);
-        assert_eq!(e32.to_bytes(Mode::Compat32, &mut buf), 16);
-        let back = BoundsTableEntry::from_bytes(Mode::Compat32, &buf[..16]).unwrap();
+        assert_eq!(e32.to_bytes(&g32, &mut buf), 16);
+        let back = BoundsTableEntry::from_bytes(&g32, &buf[..16]).unwrap();
         assert_eq!(back.lower, 0x1000);
         assert_eq!(back.upper_complemented as u32, !0x1fffu32);
-        assert!(BoundsTableEntry::from_bytes(Mode::Long64, &buf[..31]).is_none());
+        assert!(BoundsTableEntry::from_bytes(&g64, &buf[..31]).is_none());
         assert!(BoundsTableEntry::default().is_empty());
     }
 }

@@ -19,6 +19,34 @@ pub enum Mode {
 /// Size of a page in bytes (4 KiB).
 pub const PAGE_SIZE: u64 = 4096;
 
+/// Width of a directory entry (and of every bounds-table field): 8 bytes in
+/// 64-bit processes, 4 in 32-bit ones. Only [`Geometry::entry_width`] makes one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EntryWidth {
+    /// 4-byte entries (32-bit process).
+    Four,
+    /// 8-byte entries (64-bit process).
+    Eight,
+}
+
+impl EntryWidth {
+    /// Size in bytes.
+    pub const fn bytes(self) -> u64 {
+        match self {
+            EntryWidth::Four => 4,
+            EntryWidth::Eight => 8,
+        }
+    }
+
+    /// The mask of the bits a value of this width holds.
+    pub const fn mask(self) -> u64 {
+        match self {
+            EntryWidth::Four => 0xFFFF_FFFF,
+            EntryWidth::Eight => u64::MAX,
+        }
+    }
+}
+
 /// The two-level MPX layout for one kind of process.
 ///
 /// A linear address is split as `[directory index | table index | ignored]`:
@@ -82,6 +110,16 @@ impl Geometry {
     /// Size of one directory entry in bytes (8 or 4).
     pub const fn directory_entry_bytes(&self) -> u64 {
         1 << self.dir_entry_shift
+    }
+
+    /// Width of a directory entry, and of each of the four fields of a
+    /// bounds-table entry (lower, upper, pointer, reserved): the process's
+    /// word size.
+    pub const fn entry_width(&self) -> EntryWidth {
+        match self.dir_entry_shift {
+            2 => EntryWidth::Four,
+            _ => EntryWidth::Eight,
+        }
     }
 
     /// Size of the whole bounds directory in bytes (2 GiB or 4 MiB).
@@ -171,6 +209,8 @@ const _: () = {
     assert!(g.table_entry_bytes() == 16);
     assert!(g.span_bytes() == 1 << 12);
     assert!(g.span_bytes() * g.directory_entries() == 1 << 32);
+    assert!(g.entry_width().bytes() == g.directory_entry_bytes());
+    assert!(g.table_entry_bytes() == 4 * g.entry_width().bytes());
 };
 
 #[cfg(test)]

@@ -9,5 +9,5 @@ pub mod registers;
 pub mod xsave;
 
 pub use entry::{BoundsTableEntry, DirectoryEntry};
-pub use layout::{Geometry, Mode};
-pub use registers::{BndStatus, Bndcfg, BndcfgFlags, BoundsErrorCode};
+pub use layout::{EntryWidth, Geometry, Mode};
+pub use registers::{BndStatus, Bndcfg, BndcfgFlags, BrCause};

@@ -7,6 +7,7 @@
 //! through XSAVE component 4 (see [`super::xsave`]).
 
 use bitflags::bitflags;
+use core::fmt;
 
 bitflags! {
     /// The flag bits of BNDCFGU / BNDCFGS.
@@ -80,17 +81,52 @@ impl Bndcfg {
     }
 }
 
-/// The BNDSTATUS error code (bits 1:0).
+/// What a #BR means, decoded once from BNDSTATUS (SDM vol. 1 §17.3.3): the
+/// error code in bits 1:0 and, for code 2, the address of the directory entry
+/// in bits 63:2.
+///
+/// Each cause has one operation: [`BrCause::MissingTable`] goes to
+/// [`MpxManager::allocate_table`](crate::manager::MpxManager::allocate_table),
+/// [`BrCause::Violation`] to
+/// [`build_report`](crate::violation::build_report); the other two end in a
+/// plain SIGSEGV. None is a reason to panic: user space can load BNDSTATUS
+/// with XRSTOR.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BoundsErrorCode {
-    /// 0: the #BR did not come from MPX (for example the legacy BOUND instruction).
+pub enum BrCause {
+    /// Code 0: the #BR did not come from MPX (the legacy BOUND instruction in
+    /// 32-bit code), or BNDCSR is in its init state.
     NotMpx,
-    /// 1: BNDCL, BNDCU or BNDCN found the address out of bounds.
-    BoundRange,
-    /// 2: BNDLDX or BNDSTX found a directory entry without the valid bit.
-    InvalidDirectoryEntry,
-    /// 3: reserved by the architecture.
+    /// Code 1: BNDCL, BNDCU or BNDCN found the address out of bounds.
+    Violation,
+    /// Code 2: BNDLDX or BNDSTX found the directory entry at `entry` without
+    /// its valid bit.
+    MissingTable {
+        /// Address of the directory entry: BNDSTATUS bits 63:2, all of them.
+        /// In a 32-bit process the CPU writes a 32-bit address; higher bits
+        /// can only come from a user XRSTOR and are kept, so that the entry
+        /// falls outside the directory and the allocation refuses it rather
+        /// than using a silently truncated address.
+        entry: u64,
+    },
+    /// Code 3: reserved by the architecture; only a user XRSTOR produces it
+    /// (Linux called `die()` here, a user-triggerable oops).
     Reserved,
+}
+
+impl fmt::Display for BrCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BrCause::NotMpx => f.write_str("#BR not raised by MPX (BNDSTATUS code 0)"),
+            BrCause::Violation => f.write_str("bound violation (BNDSTATUS code 1)"),
+            BrCause::MissingTable { entry } => {
+                write!(
+                    f,
+                    "no bounds table at directory entry {entry:#x} (BNDSTATUS code 2)"
+                )
+            }
+            BrCause::Reserved => f.write_str("reserved BNDSTATUS code 3"),
+        }
+    }
 }
 
 /// A BNDSTATUS value.
@@ -110,19 +146,16 @@ impl BndStatus {
         self.0
     }
 
-    /// The error code, bits 1:0.
-    pub const fn code(self) -> BoundsErrorCode {
+    /// What the #BR means: the only decoding of BNDSTATUS in the crate.
+    pub const fn cause(self) -> BrCause {
         match self.0 & 0b11 {
-            0 => BoundsErrorCode::NotMpx,
-            1 => BoundsErrorCode::BoundRange,
-            2 => BoundsErrorCode::InvalidDirectoryEntry,
-            _ => BoundsErrorCode::Reserved,
+            0 => BrCause::NotMpx,
+            1 => BrCause::Violation,
+            2 => BrCause::MissingTable {
+                entry: self.0 & !0b11,
+            },
+            _ => BrCause::Reserved,
         }
-    }
-
-    /// The address of the directory entry that faulted (bits 63:2); meaningful for code 2.
-    pub const fn entry_address(self) -> u64 {
-        self.0 & !0b11
     }
 }
 
@@ -157,28 +190,38 @@ pub mod msr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::string::ToString;
 
     #[test]
-    fn status_codes() {
+    fn status_causes() {
         let cases = [
-            (0x0, BoundsErrorCode::NotMpx, 0),
-            (0x1, BoundsErrorCode::BoundRange, 0),
+            (0x0, BrCause::NotMpx),
+            (0x1, BrCause::Violation),
+            // Code 1 ignores the address bits.
+            (0x1000_0005, BrCause::Violation),
             (
                 0x7fff_0000_1232,
-                BoundsErrorCode::InvalidDirectoryEntry,
-                0x7fff_0000_1230,
+                BrCause::MissingTable {
+                    entry: 0x7fff_0000_1230,
+                },
             ),
+            // All 62 address bits are kept, whatever the process's mode.
             (
-                0x7fff_0000_1233,
-                BoundsErrorCode::Reserved,
-                0x7fff_0000_1230,
+                0xffff_8000_1234_5672,
+                BrCause::MissingTable {
+                    entry: 0xffff_8000_1234_5670,
+                },
             ),
+            (0x7fff_0000_1233, BrCause::Reserved),
+            (u64::MAX, BrCause::Reserved),
         ];
-        for (raw, code, addr) in cases {
-            let s = BndStatus::from_raw(raw);
-            assert_eq!(s.code(), code);
-            assert_eq!(s.entry_address(), addr);
+        for (raw, cause) in cases {
+            assert_eq!(BndStatus::from_raw(raw).cause(), cause, "{raw:#x}");
         }
+        assert_eq!(
+            BrCause::MissingTable { entry: 0x10 }.to_string(),
+            "no bounds table at directory entry 0x10 (BNDSTATUS code 2)"
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! (BNDCSR) holds BNDCFGU at offset 1024 and BNDSTATUS at 1032. A component
 //! whose XSTATE_BV bit (in the header at offset 512) is clear is in its init
 //! state: all zero, whatever the image holds. Offsets: CPUID.(0xD,3) and
-//! (0xD,4), confirmed under QEMU TCG; also Linux's MPX selftest.
+//! (0xD,4), confirmed under QEMU TCG; also Linux's MPX selftest. The bound
+//! registers are parsed by
+//! [`BoundRegisters::from_xsave`](crate::violation::BoundRegisters::from_xsave).
 
 use super::registers::{BndStatus, Bndcfg};
 
@@ -24,10 +26,7 @@ pub const BNDCSR_OFFSET: usize = 1024;
 /// Size of component 4 (only the first 16 bytes carry state).
 pub const BNDCSR_SIZE: usize = 64;
 
-/// The four bound registers, as saved: `[lower, !upper]` each.
-pub type SavedBoundRegisters = [[u64; 2]; 4];
-
-fn read_u64(image: &[u8], offset: usize) -> Option<u64> {
+pub(crate) fn read_u64(image: &[u8], offset: usize) -> Option<u64> {
     let bytes = image.get(offset..offset.checked_add(8)?)?;
     let mut raw = [0u8; 8];
     raw.copy_from_slice(bytes);
@@ -51,20 +50,6 @@ pub fn read_bndcsr(image: &[u8]) -> Option<(Bndcfg, BndStatus)> {
         Bndcfg::from_raw(read_u64(image, BNDCSR_OFFSET)?),
         BndStatus::from_raw(read_u64(image, BNDCSR_OFFSET + 8)?),
     ))
-}
-
-/// The bound registers from an XSAVE image; all zero (INIT) when component 3
-/// is in its init state. `None` if the image is too short.
-pub fn read_bound_registers(image: &[u8]) -> Option<SavedBoundRegisters> {
-    let mut regs = [[0u64; 2]; 4];
-    if xstate_bv(image)? & XSTATE_BNDREGS == 0 {
-        return Some(regs);
-    }
-    for (i, reg) in regs.iter_mut().enumerate() {
-        reg[0] = read_u64(image, BNDREGS_OFFSET + 16 * i)?;
-        reg[1] = read_u64(image, BNDREGS_OFFSET + 16 * i + 8)?;
-    }
-    Some(regs)
 }
 
 /// Writes BNDCFGU into an XSAVE image and marks component 4 as in use, ready
@@ -92,18 +77,12 @@ mod tests {
     fn init_state_and_values() {
         let mut image = [0u8; 1088];
         assert_eq!(read_bndcsr(&image), None);
-        assert_eq!(read_bound_registers(&image), Some([[0; 2]; 4]));
         assert!(write_bndcfgu(&mut image, Bndcfg::from_raw(0x5000_0001)));
         image[BNDCSR_OFFSET + 8] = 0x0a;
         let (cfg, status) = read_bndcsr(&image).unwrap();
         assert_eq!(cfg.raw(), 0x5000_0001);
         assert_eq!(status.raw(), 0x0a);
-        image[XSAVE_HEADER_OFFSET] |= XSTATE_BNDREGS as u8;
-        image[BNDREGS_OFFSET + 16 * 2..BNDREGS_OFFSET + 16 * 2 + 8]
-            .copy_from_slice(&7u64.to_le_bytes());
-        assert_eq!(read_bound_registers(&image).unwrap()[2][0], 7);
         assert_eq!(read_bndcsr(&image[..1030]), None);
-        assert_eq!(read_bound_registers(&image[..100]), None);
         assert!(!write_bndcfgu(&mut [0u8; 600], Bndcfg::from_raw(1)));
     }
 }

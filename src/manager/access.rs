@@ -1,16 +1,16 @@
-//! Directory-entry access with the fault-then-retry loop.
+//! Directory-entry access with the fault-then-retry loop, as one small type.
 //!
 //! [`UserAccess`] runs with page faults disabled. When an access faults, the
-//! page is made present with
-//! [`AddressSpace::fault_in`](crate::mm::AddressSpace::fault_in) (under
-//! whatever mm lock the caller holds or takes) and the access is retried. A
+//! page is made present with [`AddressSpace::fault_in`] (under whatever mm
+//! lock the caller holds or takes: [`FaultIn`]) and the access is retried. A
 //! page can be taken away again between the fault-in and the retry (reclaim
 //! on another CPU), so the loop is bounded: after [`MAX_ATTEMPTS`] faults the
 //! access fails instead of spinning forever.
 
 use super::stats::Counters;
-use super::MpxManager;
-use crate::mm::{EntryWidth, MmError, UserAccess};
+use crate::arch::EntryWidth;
+use crate::lock::MmLock;
+use crate::mm::{AddressSpace, MmError, UserAccess};
 
 /// Accesses tried before an entry access is given up.
 pub(crate) const MAX_ATTEMPTS: usize = 8;
@@ -24,55 +24,94 @@ pub(crate) enum EntryAccessError {
     KeepsFaulting,
 }
 
-impl MpxManager {
-    fn width(&self) -> EntryWidth {
-        match self.geometry.directory_entry_bytes() {
-            4 => EntryWidth::Four,
-            _ => EntryWidth::Eight,
+/// Where a fault on a directory entry is resolved.
+pub(crate) trait FaultIn {
+    /// Makes the page holding `address` present (writable if `write`).
+    fn fault_in(&self, address: u64, write: bool) -> Result<(), MmError>;
+}
+
+/// Under a lock the caller already holds (read or write).
+impl<M: AddressSpace + ?Sized> FaultIn for M {
+    fn fault_in(&self, address: u64, write: bool) -> Result<(), MmError> {
+        AddressSpace::fault_in(self, address, write)
+    }
+}
+
+/// With no lock held: each fault-in takes the read lock for its duration.
+pub(crate) struct ReadLocking<'a, M>(pub(crate) &'a MmLock<M>);
+
+impl<M: AddressSpace> FaultIn for ReadLocking<'_, M> {
+    fn fault_in(&self, address: u64, write: bool) -> Result<(), MmError> {
+        self.0.read().fault_in(address, write)
+    }
+}
+
+/// The directory entries of one process, as one operation sees them: the
+/// kernel's user access, the entry width, and the counters to bump.
+pub(crate) struct Entries<'a, U> {
+    user: &'a U,
+    width: EntryWidth,
+    counters: &'a Counters,
+}
+
+impl<'a, U: UserAccess> Entries<'a, U> {
+    pub(crate) fn new(user: &'a U, width: EntryWidth, counters: &'a Counters) -> Self {
+        Entries {
+            user,
+            width,
+            counters,
         }
     }
 
-    /// Reads the directory entry at `address`, resolving faults with `fault_in`.
-    pub(crate) fn read_entry<U: UserAccess>(
+    /// Reads the directory entry at `address`, resolving faults with `faults`.
+    pub(crate) fn read(
         &self,
-        user: &U,
+        faults: &(impl FaultIn + ?Sized),
         address: u64,
-        mut fault_in: impl FnMut(u64, bool) -> Result<(), MmError>,
     ) -> Result<u64, EntryAccessError> {
         for _ in 0..MAX_ATTEMPTS {
-            match user.read_entry(address, self.width()) {
+            match self.user.read_entry(address, self.width) {
                 Ok(value) => {
                     Counters::bump(&self.counters.entries_read, 1);
                     return Ok(value);
                 }
-                Err(_) => {
-                    fault_in(address, false).map_err(EntryAccessError::Unmapped)?;
-                    Counters::bump(&self.counters.faults_resolved, 1);
-                }
+                Err(_) => self.resolve(faults, address, false)?,
             }
         }
         Err(EntryAccessError::KeepsFaulting)
     }
 
     /// Compare-exchanges the directory entry at `address`, resolving faults
-    /// with `fault_in`. `Ok(Err(actual))` means the entry held `actual`.
-    pub(crate) fn exchange_entry<U: UserAccess>(
+    /// with `faults`. `Ok(Err(actual))` means the entry held `actual`.
+    pub(crate) fn exchange(
         &self,
-        user: &U,
+        faults: &(impl FaultIn + ?Sized),
         address: u64,
         current: u64,
         new: u64,
-        mut fault_in: impl FnMut(u64, bool) -> Result<(), MmError>,
     ) -> Result<Result<u64, u64>, EntryAccessError> {
         for _ in 0..MAX_ATTEMPTS {
-            match user.compare_exchange_entry(address, self.width(), current, new) {
+            match self
+                .user
+                .compare_exchange_entry(address, self.width, current, new)
+            {
                 Ok(result) => return Ok(result),
-                Err(_) => {
-                    fault_in(address, true).map_err(EntryAccessError::Unmapped)?;
-                    Counters::bump(&self.counters.faults_resolved, 1);
-                }
+                Err(_) => self.resolve(faults, address, true)?,
             }
         }
         Err(EntryAccessError::KeepsFaulting)
+    }
+
+    fn resolve(
+        &self,
+        faults: &(impl FaultIn + ?Sized),
+        address: u64,
+        write: bool,
+    ) -> Result<(), EntryAccessError> {
+        faults
+            .fault_in(address, write)
+            .map_err(EntryAccessError::Unmapped)?;
+        Counters::bump(&self.counters.faults_resolved, 1);
+        Ok(())
     }
 }

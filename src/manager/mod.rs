@@ -1,19 +1,31 @@
 //! `MpxManager`: one process's bounds tables, allocated on #BR and freed on unmap.
 //!
+//! The manager owns the process's mm lock ([`MmLock`]) and the mm state
+//! behind it, so every operation reaches the lock it needs through the
+//! manager itself and no operation can be run with another process's lock.
+//! A kernel meets one entry point per event:
+//!
+//! | event | call | lock |
+//! |---|---|---|
+//! | `prctl(PR_MPX_ENABLE_MANAGEMENT)` | [`MpxManager::write`] then [`MpxWriteGuard::enable`] | write |
+//! | `prctl(PR_MPX_DISABLE_MANAGEMENT)` | [`MpxWriteGuard::disable`] | write |
+//! | #BR | [`BndStatus::cause`](crate::arch::BndStatus::cause), then [`MpxManager::allocate_table`] (code 2) or [`build_report`](crate::violation::build_report) (code 1) | none held; the allocation takes it |
+//! | `munmap` (and `MAP_FIXED`, `brk`, `mremap`) | [`MpxWriteGuard::munmap`]: the hook, the kernel's removal, the hook's result | write |
+//! | page fault | [`MpxManager::lock`] then [`MmLock::read_for_fault`] | read |
+//!
 //! # Locking and races
-//! - [`MpxManager::enable`], [`MpxManager::disable`] and
-//!   [`MpxManager::notify_unmap`] need the mm lock held for write: they take
-//!   `&mut MmWriteGuard`.
-//! - [`MpxManager::handle_bounds_fault`] (and [`MpxManager::handle_br`]) is
-//!   called from the #BR handler with *no* mm lock held. It reads the entry
-//!   first (resolving faults under a read lock), then takes the lock for
-//!   write, checks again that management is on, the entry is in the current
-//!   directory and still empty, and maps a table and installs it with a
-//!   compare-exchange on the directory entry: a compare-exchange, because
-//!   the entry is user memory that other threads (and the CPU) use
-//!   concurrently; under the write lock, so that no munmap, enable or
-//!   disable can come between the checks, the mapping and the install.
-//!   Outcomes of the exchange:
+//! - Enable, disable and the unmap hook run under the write lock: they are
+//!   methods of [`MpxWriteGuard`], which only [`MpxManager::write`] and
+//!   [`MpxManager::try_write`] issue.
+//! - [`MpxManager::allocate_table`] is called from the #BR handler with *no*
+//!   mm lock held. It reads the entry first (resolving faults under a read
+//!   lock), then takes the lock for write, checks again that management is
+//!   on, the entry is in the current directory and still empty, and maps a
+//!   table and installs it with a compare-exchange on the directory entry: a
+//!   compare-exchange, because the entry is user memory that other threads
+//!   (and the CPU) use concurrently; under the write lock, so that no munmap,
+//!   enable or disable can come between the checks, the mapping and the
+//!   install. Outcomes of the exchange:
 //!   - `0 → table|valid`: installed.
 //!   - the entry became valid meanwhile: another thread won the race; our
 //!     table is unmapped and the fault counts as handled (the instruction
@@ -22,29 +34,32 @@
 //!     the process gets an error (Linux: SIGSEGV).
 //! - Directory entries are touched only through
 //!   [`UserAccess`](crate::mm::UserAccess) (page faults disabled); a fault is
-//!   resolved with [`AddressSpace::fault_in`]
-//!   under the lock the caller holds (or a read lock the #BR path takes) and
-//!   the access retried. Nothing here enters the page-fault path.
+//!   resolved with [`AddressSpace::fault_in`] under the lock the caller holds
+//!   (or a read lock the #BR path takes) and the access retried, a bounded
+//!   number of times. Nothing here enters the page-fault path.
 //!
 //! # Trust
 //! The directory is user memory and BNDSTATUS can be loaded by the user
 //! (XRSTOR), so every entry value and every status is checked before use: the
 //! manager only ever unmaps a VMA that the kernel reports as a bounds table
 //! mapped for that very directory entry, and only ever writes entries inside
-//! the directory recorded at [`MpxManager::enable`].
+//! the directory recorded at [`MpxWriteGuard::enable`].
 
 mod access;
 mod fault;
+mod guard;
 mod stats;
 mod unmap;
 
-pub use fault::{BoundsFault, BoundsFaultError, BrOutcome};
+pub use fault::{AllocError, Allocation};
+pub use guard::MpxWriteGuard;
 pub use stats::Statistics;
 pub use unmap::{UnmapError, UnmapSummary};
 
-use crate::arch::{Bndcfg, Geometry, Mode};
-use crate::lock::{MmLock, MmWriteGuard};
-use crate::mm::{AddressSpace, VmaKind};
+use crate::arch::{Geometry, Mode};
+use crate::lock::{ContextId, MmLock};
+use crate::mm::{AddressSpace, Residency, VmaKind};
+use core::fmt;
 use core::sync::atomic::{AtomicU64, Ordering};
 use stats::Counters;
 
@@ -52,8 +67,9 @@ use stats::Counters;
 /// legal directory address in principle, so it cannot be the sentinel.
 const NOT_MANAGED: u64 = u64::MAX;
 
-/// Why [`MpxManager::enable`] refused.
+/// Why [`MpxWriteGuard::enable`] refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EnableError {
     /// BNDCFGU has EN clear (or BNDCSR is in its init state): MPX is off.
     MpxDisabled,
@@ -67,30 +83,41 @@ pub enum EnableError {
     DirectoryNotMapped,
 }
 
+impl fmt::Display for EnableError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EnableError::MpxDisabled => "MPX is not enabled in BNDCFGU",
+            EnableError::ReservedBits => "BNDCFGU has reserved bits set",
+            EnableError::Misaligned => "bounds directory not page aligned",
+            EnableError::OutOfRange => "bounds directory beyond the process's address space",
+            EnableError::DirectoryNotMapped => "bounds directory not covered by ordinary mappings",
+        })
+    }
+}
+
 /// Bounds-table management for one process (Linux: `mm->context.bd_addr`
-/// and `arch/x86/mm/mpx.c`).
-#[derive(Debug)]
-pub struct MpxManager {
+/// and `arch/x86/mm/mpx.c`), owning the process's mm state `M` behind its mm
+/// lock.
+///
+/// One manager per address space: every thread of a process uses the same
+/// one (it is `Sync` when `M` is `Send + Sync`).
+pub struct MpxManager<M> {
+    lock: MmLock<M>,
     geometry: Geometry,
     directory: AtomicU64,
     counters: Counters,
 }
 
-impl MpxManager {
-    /// A manager for a process of the given mode, not yet managing.
-    pub const fn new(mode: Mode) -> MpxManager {
+impl<M> MpxManager<M> {
+    /// A manager for a process of the given mode over its mm state `mm`, not
+    /// yet managing. `context` names the running CPU or thread for the mm
+    /// lock (see [`ContextId`]).
+    pub const fn new(mm: M, mode: Mode, context: ContextId) -> MpxManager<M> {
         MpxManager {
+            lock: MmLock::new(mm, context),
             geometry: Geometry::of(mode),
             directory: AtomicU64::new(NOT_MANAGED),
-            counters: Counters {
-                tables_allocated: AtomicU64::new(0),
-                tables_freed: AtomicU64::new(0),
-                races_lost: AtomicU64::new(0),
-                bytes_released: AtomicU64::new(0),
-                directory_bytes_released: AtomicU64::new(0),
-                faults_resolved: AtomicU64::new(0),
-                entries_read: AtomicU64::new(0),
-            },
+            counters: Counters::new(),
         }
     }
 
@@ -107,54 +134,44 @@ impl MpxManager {
         }
     }
 
-    /// Starts managing the process's bounds tables (Linux:
-    /// `PR_MPX_ENABLE_MANAGEMENT`).
-    ///
-    /// `config` is the process's BNDCFGU as saved (a BNDCSR component in its
-    /// init state is all zero, hence disabled). `effective_base` is the
-    /// directory address the CPU really walks: the architectural
-    /// [`Bndcfg::base`] on SDM-conforming CPUs; the kernel, which knows its
-    /// CPU, decides (QEMU, for one, decodes the field differently). Calling it
-    /// again replaces the recorded directory.
-    pub fn enable<M: AddressSpace>(
-        &self,
-        mm: &mut MmWriteGuard<'_, M>,
-        config: Bndcfg,
-        effective_base: u64,
-    ) -> Result<(), EnableError> {
-        if !config.is_enabled() {
-            return Err(EnableError::MpxDisabled);
-        }
-        if config.has_reserved_bits() {
-            return Err(EnableError::ReservedBits);
-        }
-        if effective_base & (crate::arch::layout::PAGE_SIZE - 1) != 0 {
-            return Err(EnableError::Misaligned);
-        }
-        let end = effective_base
-            .checked_add(self.geometry.directory_bytes())
-            .filter(|&end| end <= self.geometry.address_limit())
-            .ok_or(EnableError::OutOfRange)?;
-        if !covered_by_data(&**mm, effective_base, end) {
-            return Err(EnableError::DirectoryNotMapped);
-        }
-        self.directory.store(effective_base, Ordering::Release);
-        Ok(())
+    /// The process's mm lock, for the kernel's own work on the mm: the
+    /// page-fault path ([`MmLock::read_for_fault`]), reading the VMAs, and
+    /// changes that are not unmaps (a new mapping). Unmaps go through
+    /// [`MpxManager::write`] and [`MpxWriteGuard::munmap`].
+    pub const fn lock(&self) -> &MmLock<M> {
+        &self.lock
     }
 
-    /// Stops managing (Linux: `PR_MPX_DISABLE_MANAGEMENT`): later #BRs get
-    /// [`BoundsFaultError::NotManaged`] and unmaps leave tables alone. Tables
-    /// already mapped stay mapped, as ordinary memory of the process.
-    pub fn disable<M: AddressSpace>(&self, _mm: &mut MmWriteGuard<'_, M>) {
-        self.directory.store(NOT_MANAGED, Ordering::Release);
+    /// Takes the mm lock for write and returns the guard that carries the
+    /// operations needing it: [`MpxWriteGuard::enable`],
+    /// [`MpxWriteGuard::disable`], [`MpxWriteGuard::munmap`]. It derefs to
+    /// `M` for the kernel's own changes under the same lock.
+    pub fn write(&self) -> MpxWriteGuard<'_, M> {
+        MpxWriteGuard::new(self, self.lock.write())
     }
 
+    /// [`MpxManager::write`] if the lock is free right now.
+    pub fn try_write(&self) -> Option<MpxWriteGuard<'_, M>> {
+        Some(MpxWriteGuard::new(self, self.lock.try_write()?))
+    }
+
+    /// The directory base if `address` is the address of an entry of the
+    /// current directory; `None` otherwise (or while not managing).
+    fn entry_in_directory(&self, address: u64) -> Option<u64> {
+        let base = self.directory_base()?;
+        let offset = address.checked_sub(base)?;
+        let aligned = offset % self.geometry.directory_entry_bytes() == 0;
+        (aligned && offset < self.geometry.directory_bytes()).then_some(base)
+    }
+}
+
+impl<M: AddressSpace> MpxManager<M> {
     /// A snapshot of the statistics, walking the VMAs under a read lock for
-    /// the live tables and the mapped and resident table bytes.
-    pub fn statistics<M: AddressSpace>(&self, lock: &MmLock<M>) -> Statistics {
-        let (live, mapped, resident) = {
-            let mm = lock.read();
-            let (mut live, mut mapped, mut resident) = (0, 0, 0);
+    /// the live tables and the mapped table bytes.
+    pub fn statistics(&self) -> Statistics {
+        let (live, mapped) = {
+            let mm = self.lock.read();
+            let (mut live, mut mapped) = (0, 0);
             // The table the previous table VMA belonged to: pieces of a table
             // a user munmap split in two count once.
             let mut previous: Option<(u64, u64)> = None;
@@ -170,37 +187,44 @@ impl MpxManager {
                         previous = Some((directory_entry, table_end));
                     }
                     mapped += vma.end - vma.start;
-                    resident += mm.resident_bytes(vma.start, vma.end);
                 }
                 cursor = vma.end;
             }
-            (live, mapped, resident)
+            (live, mapped)
         };
-        let c = &self.counters;
-        let allocated = Counters::get(&c.tables_allocated);
-        let freed = Counters::get(&c.tables_freed);
-        Statistics {
-            live_tables: live,
-            table_bytes_mapped: mapped,
-            table_bytes_resident: resident,
-            tables_allocated: allocated,
-            tables_freed: freed,
-            races_lost: Counters::get(&c.races_lost),
-            bytes_released: Counters::get(&c.bytes_released),
-            directory_bytes_released: Counters::get(&c.directory_bytes_released),
-            faults_resolved: Counters::get(&c.faults_resolved),
-            would_deadlock: lock.would_deadlock_events(),
-            directory_entries_read: Counters::get(&c.entries_read),
-        }
+        let mut stats = self.counters.snapshot();
+        stats.live_tables = live;
+        stats.table_bytes_mapped = mapped;
+        stats.would_deadlock = self.lock.would_deadlock_events();
+        stats
     }
+}
 
-    /// The directory base if `address` is the address of an entry of the
-    /// current directory; `None` otherwise (or while not managing).
-    fn entry_in_directory(&self, address: u64) -> Option<u64> {
-        let base = self.directory_base()?;
-        let offset = address.checked_sub(base)?;
-        let aligned = offset % self.geometry.directory_entry_bytes() == 0;
-        (aligned && offset < self.geometry.directory_bytes()).then_some(base)
+impl<M: Residency> MpxManager<M> {
+    /// Bytes of bounds-table mappings backed by physical memory, walking every
+    /// table VMA under a read lock (a query apart from [`MpxManager::statistics`]
+    /// because it costs a residency query per table).
+    pub fn resident_table_bytes(&self) -> u64 {
+        let mm = self.lock.read();
+        let mut resident = 0;
+        let mut cursor = 0;
+        while let Some(vma) = mm.vma_after(cursor) {
+            if vma.is_bounds_table() {
+                resident += mm.resident_bytes(vma.start, vma.end);
+            }
+            cursor = vma.end;
+        }
+        resident
+    }
+}
+
+impl<M> fmt::Debug for MpxManager<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MpxManager")
+            .field("mode", &self.geometry.mode())
+            .field("directory", &self.directory_base())
+            .field("lock", &self.lock)
+            .finish_non_exhaustive()
     }
 }
 

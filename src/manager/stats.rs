@@ -12,20 +12,52 @@ pub(crate) struct Counters {
     pub(crate) directory_bytes_released: AtomicU64,
     pub(crate) faults_resolved: AtomicU64,
     pub(crate) entries_read: AtomicU64,
+    pub(crate) table_unmap_failures: AtomicU64,
 }
 
 impl Counters {
+    pub(crate) const fn new() -> Counters {
+        Counters {
+            tables_allocated: AtomicU64::new(0),
+            tables_freed: AtomicU64::new(0),
+            races_lost: AtomicU64::new(0),
+            bytes_released: AtomicU64::new(0),
+            directory_bytes_released: AtomicU64::new(0),
+            faults_resolved: AtomicU64::new(0),
+            entries_read: AtomicU64::new(0),
+            table_unmap_failures: AtomicU64::new(0),
+        }
+    }
+
     pub(crate) fn bump(counter: &AtomicU64, by: u64) {
         counter.fetch_add(by, Ordering::Relaxed);
     }
 
-    pub(crate) fn get(counter: &AtomicU64) -> u64 {
+    fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+
+    /// The counters as a [`Statistics`], with the fields they do not keep zero.
+    pub(crate) fn snapshot(&self) -> Statistics {
+        Statistics {
+            tables_allocated: Self::get(&self.tables_allocated),
+            tables_freed: Self::get(&self.tables_freed),
+            races_lost: Self::get(&self.races_lost),
+            bytes_released: Self::get(&self.bytes_released),
+            directory_bytes_released: Self::get(&self.directory_bytes_released),
+            faults_resolved: Self::get(&self.faults_resolved),
+            directory_entries_read: Self::get(&self.entries_read),
+            table_unmap_failures: Self::get(&self.table_unmap_failures),
+            ..Statistics::default()
+        }
     }
 }
 
 /// A snapshot of one process's bounds-table bookkeeping.
+///
+/// Non-exhaustive: counters may be added; read the fields you need.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Statistics {
     /// Bounds-table mappings alive, counted from the VMAs (pieces of one
     /// table split by a user munmap count once). Equals `tables_allocated -
@@ -35,8 +67,6 @@ pub struct Statistics {
     pub live_tables: u64,
     /// Bytes of address space in bounds-table mappings.
     pub table_bytes_mapped: u64,
-    /// Bytes of bounds-table mappings backed by physical memory.
-    pub table_bytes_resident: u64,
     /// Tables installed in a directory entry, over the process's life.
     pub tables_allocated: u64,
     /// Installed tables freed (by the unmap hook, or because the user unmapped them).
@@ -57,4 +87,8 @@ pub struct Statistics {
     pub would_deadlock: u64,
     /// Directory entries read by the manager.
     pub directory_entries_read: u64,
+    /// Tables the manager failed to unmap after a lost race or a corrupt
+    /// entry (the kernel's `unmap_bounds_table` refused): each is also an
+    /// error returned to the #BR handler. A correct kernel keeps this at 0.
+    pub table_unmap_failures: u64,
 }

@@ -1,7 +1,8 @@
 //! The unmap hook: free the tables that covered an unmapped range.
 //!
-//! The kernel's munmap calls [`MpxManager::notify_unmap`] with the mm lock
-//! held for write, *before* it removes the VMAs of `[start, end)`. Then:
+//! [`MpxWriteGuard::munmap`](super::MpxWriteGuard::munmap) runs the hook
+//! ([`UnmapWalk`]) with the mm lock held for write, *before* the kernel
+//! removes the VMAs of `[start, end)`. Then:
 //! 1. If bounds-table mappings overlap the range, the user is unmapping
 //!    tables: for each one whose directory entry still names it, the entry is
 //!    cleared first (so the CPU never walks freed memory, and the next store
@@ -22,17 +23,18 @@
 //!      mapping uses any more (the unmapped part, widened to the whole hole
 //!      it leaves in the span), and keep the table.
 
-use super::access::EntryAccessError;
+use super::access::{Entries, EntryAccessError};
 use super::stats::Counters;
 use super::MpxManager;
 use crate::arch::entry::EntryState;
 use crate::arch::layout::PAGE_SIZE;
-use crate::arch::DirectoryEntry;
-use crate::lock::MmWriteGuard;
+use crate::arch::{DirectoryEntry, Geometry};
 use crate::mm::{AddressSpace, MmError, UserAccess, Vma, VmaKind};
+use core::fmt;
 
 /// What one call of the unmap hook did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnmapSummary {
     /// Tables freed whole.
     pub tables_freed: u64,
@@ -53,6 +55,7 @@ pub struct UnmapSummary {
 /// [`UnmapError::Mm`], which can come after its entry was cleared. Linux
 /// sent SIGSEGV.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum UnmapError {
     /// An entry holds address bits without the valid bit.
     CorruptEntry {
@@ -86,60 +89,107 @@ pub enum UnmapError {
     Mm(MmError),
 }
 
-impl MpxManager {
-    /// The unmap hook, for `[start, end)`, with the mm lock held for write and
-    /// the range's VMAs not yet removed. Does nothing when management is off.
-    pub fn notify_unmap<M: AddressSpace, U: UserAccess>(
-        &self,
-        mm: &mut MmWriteGuard<'_, M>,
-        user: &U,
+impl fmt::Display for UnmapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnmapError::CorruptEntry { entry, value } => {
+                write!(f, "corrupt bounds-directory entry {entry:#x} = {value:#x}")
+            }
+            UnmapError::NotATable { entry, table } => write!(
+                f,
+                "bounds-directory entry {entry:#x} names {table:#x}, not a bounds table mapped for it"
+            ),
+            UnmapError::EntryChanged { entry, value } => write!(
+                f,
+                "bounds-directory entry {entry:#x} changed to {value:#x} while being cleared"
+            ),
+            UnmapError::DirectoryUnreachable { entry } => {
+                write!(f, "bounds-directory entry {entry:#x} cannot be made present")
+            }
+            UnmapError::Mm(error) => write!(f, "bounds-table memory not freed: {error}"),
+        }
+    }
+}
+
+/// One run of the unmap hook over `[start, end)`: the manager, the mm under
+/// the write lock, the directory entries, and what the run did so far.
+pub(crate) struct UnmapWalk<'a, M, U> {
+    manager: &'a MpxManager<M>,
+    geometry: Geometry,
+    mm: &'a mut M,
+    entries: Entries<'a, U>,
+    base: u64,
+    start: u64,
+    end: u64,
+    summary: UnmapSummary,
+    failure: Option<UnmapError>,
+}
+
+impl<'a, M: AddressSpace, U: UserAccess> UnmapWalk<'a, M, U> {
+    /// A run for the directory at `base` (management is on).
+    pub(crate) fn new(
+        manager: &'a MpxManager<M>,
+        mm: &'a mut M,
+        user: &'a U,
+        base: u64,
         start: u64,
         end: u64,
-    ) -> Result<UnmapSummary, UnmapError> {
-        let mut summary = UnmapSummary::default();
-        let Some(base) = self.directory_base() else {
-            return Ok(summary);
-        };
-        let end = end.min(self.geometry.address_limit());
-        if start >= end {
-            return Ok(summary);
+    ) -> Self {
+        let geometry = manager.geometry;
+        UnmapWalk {
+            manager,
+            geometry,
+            mm,
+            entries: Entries::new(user, geometry.entry_width(), &manager.counters),
+            base,
+            start,
+            end: end.min(geometry.address_limit()),
+            summary: UnmapSummary::default(),
+            failure: None,
         }
-        if !self.unmap_tables_in_range(mm, user, start, end, &mut summary)? {
-            self.free_tables_for_range(mm, user, base, start, end, &mut summary)?;
+    }
+
+    /// Runs both steps; the summary, or the first error.
+    pub(crate) fn run(mut self) -> Result<UnmapSummary, UnmapError> {
+        if self.start < self.end && !self.unmap_tables_in_range() {
+            self.free_tables_for_range();
         }
-        Ok(summary)
+        match self.failure {
+            Some(e) => Err(e),
+            None => Ok(self.summary),
+        }
+    }
+
+    /// Records `error` if it is the first; the walk carries on.
+    fn fail(&mut self, error: UnmapError) {
+        self.failure.get_or_insert(error);
+    }
+
+    fn counters(&self) -> &'a Counters {
+        &self.manager.counters
     }
 
     /// Step 1: the range holds bounds tables. Returns whether it held any.
-    fn unmap_tables_in_range<M: AddressSpace, U: UserAccess>(
-        &self,
-        mm: &mut MmWriteGuard<'_, M>,
-        user: &U,
-        start: u64,
-        end: u64,
-        summary: &mut UnmapSummary,
-    ) -> Result<bool, UnmapError> {
+    fn unmap_tables_in_range(&mut self) -> bool {
         let mut found = false;
-        let mut failure = None;
-        let mut cursor = start;
-        while let Some(vma) = mm.vma_after(cursor).filter(|v| v.start < end) {
+        let mut cursor = self.start;
+        while let Some(vma) = self.mm.vma_after(cursor).filter(|v| v.start < self.end) {
             cursor = vma.end;
             let VmaKind::BoundsTable { directory_entry } = vma.kind else {
                 continue;
             };
             found = true;
-            if self.entry_in_directory(directory_entry).is_none() {
+            if self.manager.entry_in_directory(directory_entry).is_none() {
                 continue; // A table of an earlier directory: the kernel unmaps it.
             }
-            let fault_in = |address: u64, write: bool| mm.fault_in(address, write);
-            let value = match self.read_entry(user, directory_entry, fault_in) {
+            let value = match self.entries.read(&*self.mm, directory_entry) {
                 Ok(value) => value,
                 Err(e) => {
-                    failure.get_or_insert(entry_error(directory_entry, e));
+                    self.fail(entry_error(directory_entry, e));
                     continue;
                 }
             };
-            summary.entries_read += 1;
+            self.summary.entries_read += 1;
             let EntryState::Table(table) = DirectoryEntry::from_raw(value).state(&self.geometry)
             else {
                 continue; // Already invalidated (or never installed).
@@ -148,45 +198,41 @@ impl MpxManager {
             if !vma.overlaps(table, table_end) {
                 continue; // The entry names another table: not this one's business.
             }
-            let fault_in = |address: u64, write: bool| mm.fault_in(address, write);
-            match self.exchange_entry(user, directory_entry, value, 0, fault_in) {
+            match self.entries.exchange(&*self.mm, directory_entry, value, 0) {
                 Ok(Ok(_)) => {}
                 Ok(Err(_)) => continue, // Changed under us: the new value is not ours to judge here.
                 Err(e) => {
-                    failure.get_or_insert(entry_error(directory_entry, e));
+                    self.fail(entry_error(directory_entry, e));
                     continue;
                 }
             }
             // The entry no longer names the table: free every piece of it.
             // (The cursor stays at this VMA's end: `table_end` comes from
             // user memory and must not make the walk skip a VMA.)
-            if let Err(e) = self.unmap_table_pieces(mm, table, table_end, directory_entry) {
-                failure.get_or_insert(e);
+            if let Err(e) = self.unmap_table_pieces(table, table_end, directory_entry) {
+                self.fail(e);
                 continue;
             }
-            Counters::bump(&self.counters.tables_freed, 1);
-            summary.tables_freed += 1;
+            Counters::bump(&self.counters().tables_freed, 1);
+            self.summary.tables_freed += 1;
         }
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(found),
-        }
+        found
     }
 
     /// Unmaps the VMAs in `[table, table_end)` that are pieces of the table
     /// mapped for `directory_entry`, and nothing else.
-    fn unmap_table_pieces<M: AddressSpace>(
-        &self,
-        mm: &mut MmWriteGuard<'_, M>,
+    fn unmap_table_pieces(
+        &mut self,
         table: u64,
         table_end: u64,
         directory_entry: u64,
     ) -> Result<(), UnmapError> {
         let mut cursor = table;
-        while let Some(piece) = mm.vma_after(cursor).filter(|v| v.start < table_end) {
+        while let Some(piece) = self.mm.vma_after(cursor).filter(|v| v.start < table_end) {
             cursor = piece.end;
             if piece.kind == (VmaKind::BoundsTable { directory_entry }) {
-                mm.unmap_bounds_table(piece.start, piece.end)
+                self.mm
+                    .unmap_bounds_table(piece.start, piece.end)
                     .map_err(UnmapError::Mm)?;
             }
         }
@@ -195,22 +241,13 @@ impl MpxManager {
 
     /// Step 2: walk the directory entries for `[start, end)`, skipping
     /// directory pages that hold nothing.
-    fn free_tables_for_range<M: AddressSpace, U: UserAccess>(
-        &self,
-        mm: &mut MmWriteGuard<'_, M>,
-        user: &U,
-        base: u64,
-        start: u64,
-        end: u64,
-        summary: &mut UnmapSummary,
-    ) -> Result<(), UnmapError> {
+    fn free_tables_for_range(&mut self) {
         let g = self.geometry;
         let width = g.directory_entry_bytes();
-        let mut entry = base + g.directory_entry_offset(start);
-        let last = base + g.directory_entry_offset(end - 1) + width;
-        let mut failure = None;
+        let mut entry = self.base + g.directory_entry_offset(self.start);
+        let last = self.base + g.directory_entry_offset(self.end - 1) + width;
         while entry < last {
-            let Some(page) = mm.next_populated_page(entry, last) else {
+            let Some(page) = self.mm.next_populated_page(entry, last) else {
                 break;
             };
             // (A page below the cursor's would break the kernel's contract;
@@ -222,24 +259,23 @@ impl MpxManager {
             // found (or left) zero: then the page itself can go.
             let mut page_clear = entry == page && page_end == page + PAGE_SIZE;
             while entry < page_end {
-                let fault_in = |address: u64, write: bool| mm.fault_in(address, write);
-                let value = match self.read_entry(user, entry, fault_in) {
+                let value = match self.entries.read(&*self.mm, entry) {
                     Ok(value) => value,
                     Err(e) => {
                         // The rest of this page is as unreachable.
-                        failure.get_or_insert(entry_error(entry, e));
+                        self.fail(entry_error(entry, e));
                         entry = page_end;
                         page_clear = false;
                         break;
                     }
                 };
-                summary.entries_read += 1;
+                self.summary.entries_read += 1;
                 if value != 0 {
-                    let index = (entry - base) / width;
-                    match self.free_span(mm, user, entry, value, index, start, end, summary) {
+                    let index = (entry - self.base) / width;
+                    match self.free_span(entry, value, index) {
                         Ok(cleared) => page_clear &= cleared,
                         Err(e) => {
-                            failure.get_or_insert(e);
+                            self.fail(e);
                             page_clear = false;
                         }
                     }
@@ -252,28 +288,16 @@ impl MpxManager {
                 // before) and let later unmaps skip it. Safe under the write
                 // lock: the manager writes entries only while holding it,
                 // and the CPU only reads them.
-                let released = mm.release_pages(page, page + PAGE_SIZE);
-                Counters::bump(&self.counters.directory_bytes_released, released);
-                summary.directory_bytes_released += released;
+                let released = self.mm.release_pages(page, page + PAGE_SIZE);
+                Counters::bump(&self.counters().directory_bytes_released, released);
+                self.summary.directory_bytes_released += released;
             }
         }
-        failure.map_or(Ok(()), Err)
     }
 
     /// One span whose entry is non-zero. Returns whether its entry is now
     /// zero (the table was freed).
-    #[allow(clippy::too_many_arguments)]
-    fn free_span<M: AddressSpace, U: UserAccess>(
-        &self,
-        mm: &mut MmWriteGuard<'_, M>,
-        user: &U,
-        entry: u64,
-        value: u64,
-        index: u64,
-        start: u64,
-        end: u64,
-        summary: &mut UnmapSummary,
-    ) -> Result<bool, UnmapError> {
+    fn free_span(&mut self, entry: u64, value: u64, index: u64) -> Result<bool, UnmapError> {
         let g = self.geometry;
         let table = match DirectoryEntry::from_raw(value).state(&g) {
             EntryState::Absent => return Ok(true),
@@ -283,7 +307,7 @@ impl MpxManager {
         let expected = VmaKind::BoundsTable {
             directory_entry: entry,
         };
-        let whole_table = mm.vma_after(table).is_some_and(|v: Vma| {
+        let whole_table = self.mm.vma_after(table).is_some_and(|v: Vma| {
             v.start == table && v.end.wrapping_sub(v.start) == g.table_bytes() && v.kind == expected
         });
         if !whole_table {
@@ -292,13 +316,14 @@ impl MpxManager {
 
         let span_start = g.span_start(index);
         let span_end = span_start + g.span_bytes();
-        let (hole_start, hole_end) = match hole_left(&**mm, span_start, span_end, start, end) {
-            None => {
-                self.free_whole_table(mm, user, entry, value, table, summary)?;
-                return Ok(true);
-            }
-            Some(hole) => hole,
-        };
+        let (hole_start, hole_end) =
+            match hole_left(&*self.mm, span_start, span_end, self.start, self.end) {
+                None => {
+                    self.free_whole_table(entry, value, table)?;
+                    return Ok(true);
+                }
+                Some(hole) => hole,
+            };
         // Keep the table; release the pages describing only the hole.
         // Data bytes described by one table entry (8 or 4).
         let slot = g.span_bytes() / g.table_entries();
@@ -308,35 +333,27 @@ impl MpxManager {
         let release_end =
             (table + g.table_offset_for_span_offset(hole_end - span_start)) & !(PAGE_SIZE - 1);
         if release_start < release_end {
-            let released = mm.release_pages(release_start, release_end);
-            Counters::bump(&self.counters.bytes_released, released);
-            summary.bytes_released += released;
+            let released = self.mm.release_pages(release_start, release_end);
+            Counters::bump(&self.counters().bytes_released, released);
+            self.summary.bytes_released += released;
         }
-        summary.tables_trimmed += 1;
+        self.summary.tables_trimmed += 1;
         Ok(false)
     }
 
-    fn free_whole_table<M: AddressSpace, U: UserAccess>(
-        &self,
-        mm: &mut MmWriteGuard<'_, M>,
-        user: &U,
-        entry: u64,
-        value: u64,
-        table: u64,
-        summary: &mut UnmapSummary,
-    ) -> Result<(), UnmapError> {
-        let fault_in = |address: u64, write: bool| mm.fault_in(address, write);
-        match self.exchange_entry(user, entry, value, 0, fault_in) {
+    fn free_whole_table(&mut self, entry: u64, value: u64, table: u64) -> Result<(), UnmapError> {
+        match self.entries.exchange(&*self.mm, entry, value, 0) {
             // Cleared by someone else (the user): the table, checked to be
             // this entry's, is now referenced by nothing; free it all the same.
             Ok(Ok(_)) | Ok(Err(0)) => {}
             Ok(Err(value)) => return Err(UnmapError::EntryChanged { entry, value }),
             Err(e) => return Err(entry_error(entry, e)),
         }
-        mm.unmap_bounds_table(table, table + self.geometry.table_bytes())
+        self.mm
+            .unmap_bounds_table(table, table + self.geometry.table_bytes())
             .map_err(UnmapError::Mm)?;
-        Counters::bump(&self.counters.tables_freed, 1);
-        summary.tables_freed += 1;
+        Counters::bump(&self.counters().tables_freed, 1);
+        self.summary.tables_freed += 1;
         Ok(())
     }
 }

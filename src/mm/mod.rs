@@ -2,8 +2,10 @@
 //!
 //! Two traits, split the way the hardware splits them:
 //! - [`AddressSpace`] is the process's mm state: the VMA set and its page
-//!   tables. It lives inside the [`MmLock`](crate::lock::MmLock); the lock's
-//!   guards give `&` or `&mut` access to it.
+//!   tables. It lives inside the [`MmLock`](crate::lock::MmLock) that the
+//!   [`MpxManager`](crate::manager::MpxManager) owns; the lock's guards give
+//!   `&` or `&mut` access to it. [`Residency`] adds the one query only a
+//!   statistic needs.
 //! - [`UserAccess`] reads and compare-exchanges bounds-directory entries in
 //!   user memory with page faults disabled. It never takes the mm lock, so the
 //!   manager may use it while holding the lock for write.
@@ -11,8 +13,8 @@
 mod space;
 mod user;
 
-pub use space::{AddressSpace, Vma, VmaKind};
-pub use user::{AccessFault, EntryWidth, UserAccess};
+pub use space::{AddressSpace, Residency, Vma, VmaKind};
+pub use user::{AccessFault, UserAccess};
 
 /// Why a kernel-side memory operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

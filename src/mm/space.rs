@@ -41,10 +41,14 @@ impl Vma {
 
 /// A process's mm state: its VMAs and page tables.
 ///
-/// Implemented by the kernel on the type inside its
-/// [`MmLock`](crate::lock::MmLock). Methods taking `&mut self` are called
+/// Implemented by the kernel on the type that the manager keeps behind the
+/// process's mm lock ([`MpxManager`](crate::manager::MpxManager) owns the
+/// [`MmLock`](crate::lock::MmLock)). Methods taking `&mut self` are called
 /// with the lock held for write; methods taking `&self` with it held for read
-/// or write.
+/// or write, so **several `&self` calls may run at once on different CPUs**
+/// (#BRs on different threads of one process each fault a directory page in
+/// under the read lock). A kernel must make those safe the way its page-fault
+/// handler already is, e.g. with a per-mm page-table lock.
 ///
 /// # Contract
 /// - Each bounds table the manager maps stays one VMA of exactly the mapped
@@ -53,7 +57,12 @@ impl Vma {
 ///   never reported as [`VmaKind::Data`]. A user `munmap` may still split
 ///   it: the unmap hook then frees the whole table (every piece tagged for
 ///   its entry) when the user unmaps part of it while management is on.
-/// - Nothing here calls back into the manager.
+/// - Freeing a table's memory follows the order an SMP kernel must keep:
+///   the manager clears the directory entry first; the kernel's
+///   [`unmap_bounds_table`](AddressSpace::unmap_bounds_table) and
+///   [`release_pages`](AddressSpace::release_pages) then shoot down the
+///   TLBs of every CPU running the process *before* the frames are reused.
+/// - Nothing here calls back into the manager or takes the mm lock.
 pub trait AddressSpace {
     /// The VMA with the lowest `end` above `address`, i.e. the VMA containing
     /// `address` or else the first one after it.
@@ -67,12 +76,14 @@ pub trait AddressSpace {
 
     /// Removes the bounds-table mappings in `[start, end)` and frees their
     /// pages, *without* calling the unmap hook (the manager calls this from
-    /// the hook itself). Flushes the TLB for the range before returning.
+    /// the hook itself). Flushes the TLBs for the range before the frames
+    /// are freed.
     fn unmap_bounds_table(&mut self, start: u64, end: u64) -> Result<(), MmError>;
 
     /// Frees the physical pages behind the page-aligned range `[start, end)` but
     /// keeps the mapping (Linux: `zap_page_range`): later reads see zeros.
-    /// Flushes the TLB for the range. Returns the bytes freed.
+    /// Flushes the TLBs for the range before the frames are freed. Returns
+    /// the bytes freed.
     fn release_pages(&mut self, start: u64, end: u64) -> u64;
 
     /// Whether the page holding `address` may hold non-zero data: resident,
@@ -97,11 +108,20 @@ pub trait AddressSpace {
         None
     }
 
-    /// Bytes of `[start, end)` resident in physical memory.
-    fn resident_bytes(&self, start: u64, end: u64) -> u64;
-
     /// Makes the page holding `address` present and writable (if `write`)
     /// in the page tables, as a page fault would (Linux: `get_user_pages`).
-    /// Called with the mm lock held (read or write): it must not take it.
+    /// Called with the mm lock held for read or write, possibly on several
+    /// CPUs at once for the same process and even the same page (see the
+    /// trait's doc): it must not take the mm lock, and two concurrent calls
+    /// must never both map the page.
     fn fault_in(&self, address: u64, write: bool) -> Result<(), MmError>;
+}
+
+/// How much of a range is backed by physical memory: needed only for
+/// [`MpxManager::resident_table_bytes`](crate::manager::MpxManager::resident_table_bytes),
+/// a statistic a kernel may leave out.
+pub trait Residency: AddressSpace {
+    /// Bytes of `[start, end)` resident in physical memory. Called with the mm
+    /// lock held for read.
+    fn resident_bytes(&self, start: u64, end: u64) -> u64;
 }

@@ -1,23 +1,7 @@
 //! Accessing bounds-directory entries in user memory with page faults disabled.
 
-/// Width of a directory entry: 8 bytes in 64-bit processes, 4 in 32-bit ones.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EntryWidth {
-    /// 4-byte entries (32-bit process).
-    Four,
-    /// 8-byte entries (64-bit process).
-    Eight,
-}
-
-impl EntryWidth {
-    /// Size in bytes.
-    pub const fn bytes(self) -> u64 {
-        match self {
-            EntryWidth::Four => 4,
-            EntryWidth::Eight => 8,
-        }
-    }
-}
+use crate::arch::EntryWidth;
+use core::fmt;
 
 /// A user access hit a page that is not present (or not writable), or an
 /// address that is not user memory.
@@ -25,6 +9,12 @@ impl EntryWidth {
 pub struct AccessFault {
     /// The address that faulted.
     pub address: u64,
+}
+
+impl fmt::Display for AccessFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "user access at {:#x} faulted", self.address)
+    }
 }
 
 /// Reads and updates directory entries in the current process's user memory.
@@ -37,8 +27,14 @@ pub struct AccessFault {
 ///   [`AddressSpace::fault_in`](super::AddressSpace::fault_in) and retries.
 /// - An address outside user memory gives `Err(AccessFault)`; the kernel's
 ///   own memory is never touched, whatever address the manager passes.
-/// - `address` is aligned to `width`; the access is a single atomic
-///   operation of that width (the CPU walks the directory concurrently).
+/// - `address` is aligned to `width` (the manager takes the width from the
+///   process's [`Geometry`](crate::arch::Geometry)); the access is a single
+///   atomic operation of that width, because the CPU walks the directory and
+///   user threads write it concurrently.
+/// - Concurrency: the manager calls these methods from several CPUs at once
+///   for one process (#BRs on different threads, an unmap under the write
+///   lock), with or without the mm lock; the implementation needs no lock of
+///   its own beyond what keeps the page mapped for the duration of one access.
 pub trait UserAccess {
     /// Loads the entry of `width` bytes at `address` (zero-extended).
     fn read_entry(&self, address: u64, width: EntryWidth) -> Result<u64, AccessFault>;

@@ -17,9 +17,12 @@
 //! mapped at that address next, which no CPU does.
 
 use crate::arch::layout::PAGE_SIZE;
-use crate::mm::{AccessFault, EntryWidth, UserAccess};
+use crate::arch::EntryWidth;
+use crate::mm::{AccessFault, UserAccess};
+use std::boxed::Box;
 use std::collections::BTreeMap;
-use std::sync::{Mutex, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::vec::Vec;
 
 type PageData = Box<[u8; PAGE_SIZE as usize]>;
 
@@ -208,15 +211,17 @@ impl PageStore {
     }
 }
 
-/// The kernel's user access for a simulated process: page faults disabled,
-/// user addresses only.
-#[derive(Debug)]
-pub(crate) struct SimUser<'a> {
-    pub(crate) store: &'a PageStore,
+/// The kernel's user access for a simulated process (the [`UserAccess`] a
+/// kernel writes): page faults disabled, user addresses only. Made by
+/// [`SimAddressSpace::user_access`](super::SimAddressSpace::user_access); it
+/// shares the process's memory.
+#[derive(Clone, Debug)]
+pub struct SimUserAccess {
+    pub(crate) store: Arc<PageStore>,
     pub(crate) user_limit: u64,
 }
 
-impl SimUser<'_> {
+impl SimUserAccess {
     fn check(&self, address: u64, width: EntryWidth) -> Result<(), AccessFault> {
         let fits = address
             .checked_add(width.bytes())
@@ -229,7 +234,7 @@ impl SimUser<'_> {
     }
 }
 
-impl UserAccess for SimUser<'_> {
+impl UserAccess for SimUserAccess {
     fn read_entry(&self, address: u64, width: EntryWidth) -> Result<u64, AccessFault> {
         self.check(address, width)?;
         self.store

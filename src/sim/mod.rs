@@ -15,23 +15,26 @@
 mod memory;
 mod space;
 
+pub use memory::SimUserAccess;
+pub use space::SimAddressSpace;
+
 use crate::arch::layout::PAGE_SIZE;
 use crate::arch::{
-    BndStatus, Bndcfg, BndcfgFlags, BoundsTableEntry, DirectoryEntry, Geometry, Mode,
+    BndStatus, Bndcfg, BndcfgFlags, BoundsTableEntry, BrCause, DirectoryEntry, Geometry, Mode,
 };
-use crate::lock::{FaultLockError, MmLock};
-use crate::manager::{
-    BoundsFault, BoundsFaultError, EnableError, MpxManager, Statistics, UnmapError, UnmapSummary,
-};
+use crate::lock::FaultLockError;
+use crate::manager::{AllocError, EnableError, MpxManager, Statistics, UnmapError, UnmapSummary};
 use crate::mm::{AddressSpace, MmError, VmaKind};
-use memory::{PageStore, SimUser};
-use space::SimMm;
+use core::fmt;
+use memory::PageStore;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::vec::Vec;
 
 /// Why a simulated operation failed: what a real process would see as an
 /// error return or a signal. The process stays usable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SimError {
     /// Bad arguments (Linux: EINVAL).
     Invalid,
@@ -43,7 +46,7 @@ pub enum SimError {
         address: u64,
     },
     /// A #BR could not be handled (Linux: SIGSEGV).
-    BoundsFault(BoundsFaultError),
+    BoundsFault(AllocError),
     /// The unmap hook refused part of its work; the unmap itself happened
     /// (Linux: SIGSEGV after munmap).
     Unmap(UnmapError),
@@ -52,6 +55,24 @@ pub enum SimError {
     /// The page-fault path found the mm lock held for write by its own
     /// thread (a deadlock the lock refused to enter).
     WouldDeadlock,
+}
+
+impl fmt::Display for SimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SimError::Invalid => f.write_str("invalid argument"),
+            SimError::NoMemory => f.write_str("no room for the mapping"),
+            SimError::SegmentationFault { address } => {
+                write!(f, "segmentation fault at {address:#x}")
+            }
+            SimError::BoundsFault(e) => write!(f, "#BR not handled: {e}"),
+            SimError::Unmap(e) => write!(f, "unmap hook: {e}"),
+            SimError::Enable(e) => write!(f, "MPX management not enabled: {e}"),
+            SimError::WouldDeadlock => {
+                f.write_str("page fault under the faulting thread's own mm write lock")
+            }
+        }
+    }
 }
 
 impl From<MmError> for SimError {
@@ -85,18 +106,22 @@ const FAULT_LOCK_SPINS: usize = 1 << 12;
 
 fn thread_context() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    thread_local! {
+    std::thread_local! {
         static ID: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
     }
     ID.with(|id| *id)
 }
 
 /// A simulated user process on an MPX CPU under a kernel that uses [`MpxManager`].
+///
+/// Its threads share one manager (one per address space, as in a kernel):
+/// `SimProcess` is `Send + Sync`, and every method may be called from
+/// several threads at once.
 #[derive(Debug)]
 pub struct SimProcess {
-    mm: MmLock<SimMm>,
+    mpx: MpxManager<SimAddressSpace>,
+    user: SimUserAccess,
     store: Arc<PageStore>,
-    manager: MpxManager,
     geometry: Geometry,
     /// The process's BNDCFGU.
     bndcfgu: AtomicU64,
@@ -119,17 +144,13 @@ impl SimProcess {
     /// A process of the given mode with MPX off. A 32-bit process has 4-byte
     /// directory entries, 16 KiB tables and addresses below 4 GiB.
     pub fn with_mode(mode: Mode) -> SimProcess {
-        let geometry = Geometry::of(mode);
-        let user_limit = match mode {
-            Mode::Long64 => 1 << 47,
-            Mode::Compat32 => 1 << 32,
-        };
-        let store = Arc::new(PageStore::default());
+        let mm = SimAddressSpace::new(mode);
+        let (user, store, user_limit) = (mm.user_access(), mm.store.clone(), mm.user_limit);
         SimProcess {
-            mm: MmLock::new(SimMm::new(store.clone(), user_limit), thread_context),
+            mpx: MpxManager::new(mm, mode, thread_context),
+            user,
             store,
-            manager: MpxManager::new(mode),
-            geometry,
+            geometry: Geometry::of(mode),
             bndcfgu: AtomicU64::new(0),
             user_limit,
         }
@@ -140,21 +161,14 @@ impl SimProcess {
         self.geometry
     }
 
-    /// The manager, for inspection.
-    pub fn manager(&self) -> &MpxManager {
-        &self.manager
+    /// The manager (which owns the process's mm lock), for inspection.
+    pub fn manager(&self) -> &MpxManager<SimAddressSpace> {
+        &self.mpx
     }
 
     /// The manager's statistics.
     pub fn stats(&self) -> Statistics {
-        self.manager.statistics(&self.mm)
-    }
-
-    fn user(&self) -> SimUser<'_> {
-        SimUser {
-            store: &self.store,
-            user_limit: self.user_limit,
-        }
+        self.mpx.statistics()
     }
 
     fn check_range(&self, addr: u64, len: u64) -> Result<u64, SimError> {
@@ -169,10 +183,7 @@ impl SimProcess {
     /// where the simulator chooses; returns the address.
     pub fn mmap(&self, len: u64) -> Result<u64, SimError> {
         let len = round_up_len(len)?;
-        let mut mm = self.mm.write();
-        let start = mm.find_free(len)?;
-        mm.insert(start, start + len, VmaKind::Data);
-        Ok(start)
+        Ok(self.mpx.write().map_anywhere(len)?)
     }
 
     /// Maps `len` bytes at `addr`, replacing whatever is there like
@@ -192,21 +203,20 @@ impl SimProcess {
         self.unmap_then(addr, len, |_, _| {})
     }
 
-    /// Under one write lock: the unmap hook for `[addr, addr + len)` (length
-    /// rounded up to pages), removal of the range, then `then` (a MAP_FIXED
-    /// mapping in its place). A hook error is reported after the unmap
-    /// happened, as Linux's munmap did.
+    /// Under one write lock: the manager's munmap of `[addr, addr + len)`
+    /// (length rounded up to pages: hook, removal, result), then `then` (a
+    /// MAP_FIXED mapping in its place). A hook error is reported after the
+    /// unmap happened, as Linux's munmap did.
     fn unmap_then(
         &self,
         addr: u64,
         len: u64,
-        then: impl FnOnce(&mut SimMm, u64),
+        then: impl FnOnce(&mut SimAddressSpace, u64),
     ) -> Result<UnmapSummary, SimError> {
         let len = round_up_len(len)?;
         let end = self.check_range(addr, len)?;
-        let mut mm = self.mm.write();
-        let hook = self.manager.notify_unmap(&mut mm, &self.user(), addr, end);
-        mm.remove_range(addr, end);
+        let mut mm = self.mpx.write();
+        let hook = mm.munmap(&self.user, addr, end, SimAddressSpace::remove);
         then(&mut mm, end);
         hook.map_err(SimError::Unmap)
     }
@@ -233,8 +243,9 @@ impl SimProcess {
     pub fn enable_management(&self) -> Result<(), SimError> {
         let config = Bndcfg::from_raw(self.bndcfgu.load(Ordering::Acquire));
         // This simulated CPU follows the SDM: the base is BNDCFGU[63:12].
-        self.manager
-            .enable(&mut self.mm.write(), config, config.base())
+        self.mpx
+            .write()
+            .enable(config, config.base())
             .map_err(SimError::Enable)
     }
 
@@ -245,7 +256,7 @@ impl SimProcess {
 
     /// Stops kernel management (Linux: `PR_MPX_DISABLE_MANAGEMENT`).
     pub fn disable_mpx_management(&self) -> Result<(), SimError> {
-        self.manager.disable(&mut self.mm.write());
+        self.mpx.write().disable();
         Ok(())
     }
 
@@ -254,7 +265,7 @@ impl SimProcess {
     pub fn bndstx(&self, slot: u64, ptr: u64, lower: u64, upper: u64) -> Result<(), SimError> {
         let entry = BoundsTableEntry::new(ptr, lower, upper);
         let mut bytes = [0u8; 32];
-        let len = entry.to_bytes(self.geometry.mode(), &mut bytes);
+        let len = entry.to_bytes(&self.geometry, &mut bytes);
         let offset = self.geometry.table_entry_offset(slot);
         // One store per field, as wide as the field: a table is only aligned
         // to the field width (4 bytes in a 32-bit process), so wider stores
@@ -293,11 +304,7 @@ impl SimProcess {
         let Some((lower, upper_complemented, pointer)) = fields else {
             return Ok(INIT);
         };
-        let mask = if width == 8 {
-            u64::MAX
-        } else {
-            u32::MAX as u64
-        };
+        let mask = self.geometry.entry_width().mask();
         if pointer != ptr & mask {
             return Ok(INIT);
         }
@@ -357,22 +364,20 @@ impl SimProcess {
                 break;
             }
             bounds_faults += 1;
-            // #BR, BNDSTATUS = entry address | 2; the handler runs, the
+            // #BR, BNDSTATUS = entry address | 2; the handler runs as a
+            // kernel's does (decode the cause, allocate), and the
             // instruction is retried.
             let status = BndStatus::from_raw(entry | 2);
-            match self
-                .manager
-                .handle_bounds_fault(&self.mm, &self.user(), status)
-            {
-                // Code 2 never yields a violation; any success means "retry".
-                Ok(BoundsFault::TableInstalled { .. } | BoundsFault::AlreadyInstalled { .. })
-                | Ok(BoundsFault::Violation) => continue,
-                Err(e) => return Err(SimError::BoundsFault(e)),
+            let BrCause::MissingTable { entry } = status.cause() else {
+                unreachable!("a directory miss is BNDSTATUS code 2");
+            };
+            if let Err(e) = self.mpx.allocate_table(&self.user, entry) {
+                return Err(SimError::BoundsFault(e));
             }
         }
-        Err(SimError::BoundsFault(
-            BoundsFaultError::DirectoryUnreachable { entry },
-        ))
+        Err(SimError::BoundsFault(AllocError::DirectoryUnreachable {
+            entry,
+        }))
     }
 
     /// A plain user load (8 bytes, naturally aligned).
@@ -414,7 +419,7 @@ impl SimProcess {
     /// non-sleeping way, then populates the page if a VMA covers it.
     fn page_fault(&self, addr: u64) -> Result<(), SimError> {
         loop {
-            match self.mm.read_for_fault(FAULT_LOCK_SPINS) {
+            match self.mpx.lock().read_for_fault(FAULT_LOCK_SPINS) {
                 Ok(mm) => {
                     return mm
                         .fault_in(addr, true)
@@ -428,7 +433,8 @@ impl SimProcess {
 
     /// Bounds-table mappings alive (VMA pieces tagged as tables).
     pub fn live_tables(&self) -> usize {
-        self.mm
+        self.mpx
+            .lock()
             .read()
             .list()
             .filter(|v| v.is_bounds_table())
@@ -437,11 +443,7 @@ impl SimProcess {
 
     /// Table bytes backed by memory.
     pub fn resident_table_bytes(&self) -> u64 {
-        let mm = self.mm.read();
-        mm.list()
-            .filter(|v| v.is_bounds_table())
-            .map(|v| mm.resident_bytes(v.start, v.end))
-            .sum()
+        self.mpx.resident_table_bytes()
     }
 
     /// All bytes backed by memory (data, directory and tables).
@@ -451,7 +453,8 @@ impl SimProcess {
 
     /// `(start, end, is_bounds_table)` of every VMA, sorted.
     pub fn vmas(&self) -> Vec<(u64, u64, bool)> {
-        self.mm
+        self.mpx
+            .lock()
             .read()
             .list()
             .map(|v| (v.start, v.end, v.is_bounds_table()))
@@ -469,13 +472,13 @@ impl SimProcess {
     /// thread that writes `value` into the same directory entry after the
     /// manager looked at it and before its compare-exchange.
     pub fn race_next_table_install(&self, value: u64) {
-        self.mm.write().race_next_install = Some(value);
+        self.mpx.write().race_next_install = Some(value);
     }
 
     /// The raw directory entry covering `slot`, read without faulting (0 if
     /// its page was never touched); `None` while not managing.
     pub fn directory_entry(&self, slot: u64) -> Option<u64> {
-        let base = self.manager.directory_base()?;
+        let base = self.mpx.directory_base()?;
         let entry = base + self.geometry.directory_entry_offset(slot);
         let width = self.geometry.directory_entry_bytes();
         Some(self.store.peek(entry, width))
@@ -490,7 +493,7 @@ impl SimProcess {
 
     /// Times the page-fault path refused to wait on its own thread's write lock.
     pub fn would_deadlock_events(&self) -> u64 {
-        self.mm.would_deadlock_events()
+        self.mpx.lock().would_deadlock_events()
     }
 }
 

@@ -1,19 +1,25 @@
-//! The simulated process's VMA set, implementing [`AddressSpace`].
+//! The simulated process's VMA set: the [`AddressSpace`] a kernel writes.
 
-use super::memory::PageStore;
+use super::memory::{PageStore, SimUserAccess};
 use crate::arch::layout::PAGE_SIZE;
-use crate::mm::{AddressSpace, MmError, Vma, VmaKind};
+use crate::arch::{Geometry, Mode};
+use crate::mm::{AddressSpace, MmError, Residency, Vma, VmaKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Lowest address the simulator hands out for mappings it places.
 pub(crate) const MMAP_BASE: u64 = 0x1000_0000;
 
-/// The mm state of a simulated process: VMAs by start address.
+/// A simulated process's mm state: VMAs by start address over sparse,
+/// page-granular memory. It implements [`AddressSpace`] and [`Residency`] as
+/// a kernel's mm does, so it can stand in for one (the README's wiring
+/// example runs on it); [`SimProcess`](super::SimProcess) is the same state
+/// with a simulated CPU on top.
 #[derive(Debug)]
-pub(crate) struct SimMm {
+pub struct SimAddressSpace {
     vmas: BTreeMap<u64, (u64, VmaKind)>,
     pub(crate) store: Arc<PageStore>,
+    geometry: Geometry,
     /// One past the highest user address.
     pub(crate) user_limit: u64,
     /// When set, the next table mapping also writes this value into the
@@ -22,14 +28,54 @@ pub(crate) struct SimMm {
     pub(crate) race_next_install: Option<u64>,
 }
 
-impl SimMm {
-    pub(crate) fn new(store: Arc<PageStore>, user_limit: u64) -> SimMm {
-        SimMm {
+impl SimAddressSpace {
+    /// An empty address space for a process of `mode`: user addresses below
+    /// 2^47 (64-bit) or 2^32 (32-bit).
+    pub fn new(mode: Mode) -> SimAddressSpace {
+        let user_limit = match mode {
+            Mode::Long64 => 1 << 47,
+            Mode::Compat32 => 1 << 32,
+        };
+        SimAddressSpace {
             vmas: BTreeMap::new(),
-            store,
+            store: Arc::new(PageStore::default()),
+            geometry: Geometry::of(mode),
             user_limit,
             race_next_install: None,
         }
+    }
+
+    /// The kernel's user access to this process's memory (it shares it).
+    pub fn user_access(&self) -> SimUserAccess {
+        SimUserAccess {
+            store: self.store.clone(),
+            user_limit: self.user_limit,
+        }
+    }
+
+    /// Maps `len` bytes (a page multiple) of ordinary memory at the lowest
+    /// free address, as mmap without a hint; returns it.
+    pub fn map_anywhere(&mut self, len: u64) -> Result<u64, MmError> {
+        if len == 0 || len % PAGE_SIZE != 0 {
+            return Err(MmError::Invalid);
+        }
+        let start = self.find_free(len)?;
+        self.insert(start, start + len, VmaKind::Data);
+        Ok(start)
+    }
+
+    /// Removes every mapping piece in `[start, end)` and drops its pages:
+    /// the kernel's own unmap, which the manager's
+    /// [`munmap`](crate::manager::MpxWriteGuard::munmap) calls back.
+    pub fn remove(&mut self, start: u64, end: u64) {
+        self.remove_range(start, end);
+    }
+
+    /// Stores `value` (`width` bytes, naturally aligned) as a user store
+    /// would, faulting the page in: `None` if no mapping covers it.
+    pub fn user_store(&self, address: u64, width: u64, value: u64) -> Option<()> {
+        self.fault_in(address, true).ok()?;
+        self.store.store(address, width, value)
     }
 
     /// All VMAs, sorted.
@@ -89,7 +135,7 @@ impl SimMm {
     }
 }
 
-impl AddressSpace for SimMm {
+impl AddressSpace for SimAddressSpace {
     fn vma_after(&self, address: u64) -> Option<Vma> {
         if let Some((&start, &(end, kind))) = self.vmas.range(..=address).next_back() {
             if end > address {
@@ -110,7 +156,7 @@ impl AddressSpace for SimMm {
         self.insert(start, start + len, VmaKind::BoundsTable { directory_entry });
         if let Some(value) = self.race_next_install.take() {
             self.store.populate(directory_entry);
-            let width = if self.user_limit <= 1 << 32 { 4 } else { 8 };
+            let width = self.geometry.entry_width().bytes();
             self.store.store(directory_entry, width, value);
         }
         Ok(start)
@@ -139,14 +185,16 @@ impl AddressSpace for SimMm {
         self.store.next_populated(start, end)
     }
 
-    fn resident_bytes(&self, start: u64, end: u64) -> u64 {
-        self.store.resident_bytes(start, end)
-    }
-
     fn fault_in(&self, address: u64, _write: bool) -> Result<(), MmError> {
         self.vma_containing(address).ok_or(MmError::Fault)?;
         self.store.populate(address);
         Ok(())
+    }
+}
+
+impl Residency for SimAddressSpace {
+    fn resident_bytes(&self, start: u64, end: u64) -> u64 {
+        self.store.resident_bytes(start, end)
     }
 }
 
@@ -156,7 +204,7 @@ mod tests {
 
     #[test]
     fn placement_split_and_lookup() {
-        let mut mm = SimMm::new(Arc::new(PageStore::default()), 1 << 47);
+        let mut mm = SimAddressSpace::new(Mode::Long64);
         let a = mm.find_free(0x3000).unwrap();
         assert_eq!(a, MMAP_BASE);
         mm.insert(a, a + 0x3000, VmaKind::Data);

@@ -20,8 +20,8 @@
 //! * Legacy prefixes in any order and number: `F0` (LOCK), `F2`/`F3`,
 //!   `66`, `67`, segment overrides `26 2E 36 3E 64 65`. The *last* `F2`/`F3`
 //!   picks the instruction and `66` is ignored when one is present (the rule
-//!   for mandatory prefixes; GNU objdump does the same). The last segment
-//!   override is recorded. LOCK makes the instruction #UD, so it is rejected
+//!   for mandatory prefixes; GNU objdump does the same). Segment overrides
+//!   change nothing (the checks compare effective addresses). LOCK makes the instruction #UD, so it is rejected
 //!   ([`DecodeError::LockPrefix`]).
 //! * REX (`40`-`4F`) in 64-bit mode only, and only when it is the last
 //!   prefix before `0F`; a REX followed by a legacy prefix is ignored, as the
@@ -68,358 +68,14 @@
 //! `min(bytes.len(), 15)`. A prefix of a valid encoding that stops before its
 //! end always gives [`DecodeError::Truncated`], never a shorter "valid"
 //! instruction. Extra bytes after the instruction are ignored. Besides the
-//! tests (`tests/decode.rs`: every ModRM and SIB byte in both modes, every
+//! tests (`tests/decode/`: every ModRM and SIB byte in both modes, every
 //! copy length, random bytes), `fuzz/` has a cargo-fuzz target that runs on
 //! stable Rust: `cargo fuzz run --sanitizer none decode`.
 
-use core::fmt;
-
-use super::regs::{Gpr, RegisterFile};
+use super::check::{Bnd, BoundsCheck, CheckKind, DecodeError, MAX_INSTRUCTION_LEN};
+use super::operand::{AddressSize, Base, MemoryOperand, Operand, Scale, ScaledIndex};
+use super::regs::Gpr;
 use crate::arch::Mode;
-
-/// The architectural limit on x86 instruction length, prefixes included.
-pub const MAX_INSTRUCTION_LEN: usize = 15;
-
-/// Which bounds check raised the #BR.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CheckKind {
-    /// BNDCL (`F3 0F 1A`): the address was below the lower bound.
-    #[doc(alias = "BNDCL")]
-    Lower,
-    /// BNDCU (`F2 0F 1A`): the address was above the one's-complemented
-    /// upper bound (the usual upper-bound check).
-    #[doc(alias = "BNDCU")]
-    Upper,
-    /// BNDCN (`F2 0F 1B`): the address was above the upper bound taken
-    /// as stored, without complementing it.
-    #[doc(alias = "BNDCN")]
-    UpperNoComplement,
-}
-
-impl CheckKind {
-    /// The SDM mnemonic in upper case: `"BNDCL"`, `"BNDCU"` or `"BNDCN"`.
-    pub const fn mnemonic(self) -> &'static str {
-        match self {
-            CheckKind::Lower => "BNDCL",
-            CheckKind::Upper => "BNDCU",
-            CheckKind::UpperNoComplement => "BNDCN",
-        }
-    }
-}
-
-impl fmt::Display for CheckKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.mnemonic())
-    }
-}
-
-/// One of the four bound registers BND0-BND3.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Bnd {
-    /// BND0.
-    Bnd0,
-    /// BND1.
-    Bnd1,
-    /// BND2.
-    Bnd2,
-    /// BND3.
-    Bnd3,
-}
-
-impl Bnd {
-    /// All four bound registers in order.
-    pub const ALL: [Bnd; 4] = [Bnd::Bnd0, Bnd::Bnd1, Bnd::Bnd2, Bnd::Bnd3];
-
-    /// The bound register with number `number`, or `None` unless it is 0..=3.
-    pub const fn new(number: u8) -> Option<Bnd> {
-        match number {
-            0 => Some(Bnd::Bnd0),
-            1 => Some(Bnd::Bnd1),
-            2 => Some(Bnd::Bnd2),
-            3 => Some(Bnd::Bnd3),
-            _ => None,
-        }
-    }
-
-    /// The register number, 0..=3.
-    pub const fn number(self) -> u8 {
-        self as u8
-    }
-
-    /// The register number as an array index, always `< 4`.
-    pub const fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl fmt::Display for Bnd {
-    /// Prints `bnd0`..`bnd3`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "bnd{}", self.number())
-    }
-}
-
-/// The SIB scale factor applied to the index register.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Scale {
-    /// ×1 (SIB.scale = 00).
-    One,
-    /// ×2 (SIB.scale = 01).
-    Two,
-    /// ×4 (SIB.scale = 10).
-    Four,
-    /// ×8 (SIB.scale = 11).
-    Eight,
-}
-
-impl Scale {
-    /// Decodes the two SIB.scale bits (bits above bit 1 are ignored).
-    const fn from_bits(bits: u8) -> Scale {
-        match bits & 3 {
-            0 => Scale::One,
-            1 => Scale::Two,
-            2 => Scale::Four,
-            _ => Scale::Eight,
-        }
-    }
-
-    /// The factor: 1, 2, 4 or 8.
-    pub const fn factor(self) -> u8 {
-        1 << self.shift()
-    }
-
-    /// log2 of the factor: 0..=3.
-    pub const fn shift(self) -> u32 {
-        match self {
-            Scale::One => 0,
-            Scale::Two => 1,
-            Scale::Four => 2,
-            Scale::Eight => 3,
-        }
-    }
-}
-
-/// The width of the effective-address computation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AddressSize {
-    /// 32-bit addresses, wrapping at 2^32 (every 32-bit-mode operand).
-    Bits32,
-    /// 64-bit addresses (every 64-bit-mode operand, `67` or not; see the
-    /// module docs).
-    Bits64,
-}
-
-/// A segment-override prefix.
-///
-/// Recorded for reporting only: the bounds checks compare the *effective*
-/// address ("TEMP := LEA(mem)" in the SDM pseudo-code), so the segment base
-/// never enters the checked address. In 64-bit mode only FS and GS
-/// overrides have any effect on normal accesses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Segment {
-    /// `26` ES override.
-    Es,
-    /// `2E` CS override.
-    Cs,
-    /// `36` SS override.
-    Ss,
-    /// `3E` DS override.
-    Ds,
-    /// `64` FS override.
-    Fs,
-    /// `65` GS override.
-    Gs,
-}
-
-impl Segment {
-    /// The lower-case register name: `"es"`, `"cs"`, ...
-    pub const fn name(self) -> &'static str {
-        match self {
-            Segment::Es => "es",
-            Segment::Cs => "cs",
-            Segment::Ss => "ss",
-            Segment::Ds => "ds",
-            Segment::Fs => "fs",
-            Segment::Gs => "gs",
-        }
-    }
-}
-
-/// The base of a memory operand.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Base {
-    /// No base register: the displacement is absolute (plus any index).
-    None,
-    /// A general-purpose base register.
-    Register(Gpr),
-    /// RIP-relative: the base is the address of the *next* instruction
-    /// (64-bit mode only).
-    Rip,
-}
-
-/// An index register together with its scale.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ScaledIndex {
-    /// The index register (never rsp: SIB.index = 100 without REX.X means
-    /// "no index"; r12 is possible).
-    pub register: Gpr,
-    /// The scale applied to the index.
-    pub scale: Scale,
-}
-
-/// How the displacement was encoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DisplacementSize {
-    /// No displacement bytes (ModRM.mod = 00 with a base register).
-    None,
-    /// One byte, sign-extended (ModRM.mod = 01).
-    Disp8,
-    /// Four bytes (ModRM.mod = 10, or the no-base/RIP-relative forms).
-    Disp32,
-}
-
-/// A decoded memory operand: `segment:displacement(base, index, scale)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct MemoryOperand {
-    /// Base register, RIP, or none.
-    pub base: Base,
-    /// Scaled index register, if any.
-    pub index: Option<ScaledIndex>,
-    /// Signed displacement (disp8 sign-extended, or disp32; 0 if none).
-    pub displacement: i32,
-    /// How the displacement was encoded (`0x0(%rbp)` has a zero
-    /// [`DisplacementSize::Disp8`]; `(%rax)` has none).
-    pub displacement_size: DisplacementSize,
-    /// Width of the address computation.
-    pub address_size: AddressSize,
-    /// The last segment-override prefix, if any (not part of the address).
-    pub segment: Option<Segment>,
-}
-
-impl MemoryOperand {
-    /// True if the operand is RIP-relative.
-    pub const fn is_rip_relative(&self) -> bool {
-        matches!(self.base, Base::Rip)
-    }
-
-    /// Computes the effective address the way LEA would.
-    ///
-    /// `next_rip` is the address of the following instruction (faulting RIP
-    /// plus instruction length); it matters only for RIP-relative operands.
-    /// Arithmetic wraps at 2^64, or at 2^32 with only the low 32 bits of each
-    /// register used for [`AddressSize::Bits32`].
-    pub fn effective_address<R: RegisterFile + ?Sized>(&self, regs: &R, next_rip: u64) -> u64 {
-        let base = match self.base {
-            Base::None => 0,
-            Base::Register(reg) => regs.gpr(reg),
-            Base::Rip => next_rip,
-        };
-        let index = match self.index {
-            None => 0,
-            Some(ScaledIndex { register, scale }) => regs.gpr(register).wrapping_shl(scale.shift()),
-        };
-        // Sign-extend the displacement to 64 bits; two's-complement wrapping
-        // addition then gives the right answer at either width.
-        let displacement = i64::from(self.displacement) as u64;
-        let address = base.wrapping_add(index).wrapping_add(displacement);
-        match self.address_size {
-            AddressSize::Bits64 => address,
-            // The low 32 bits of a wrapping 64-bit sum equal the 32-bit sum
-            // of the low 32 bits of each term.
-            AddressSize::Bits32 => address & 0xFFFF_FFFF,
-        }
-    }
-}
-
-/// The checked operand: the register or memory operand in ModRM.r/m.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Operand {
-    /// A register: the checked address is the register's value.
-    Register(Gpr),
-    /// A memory operand: the checked address is its effective address (no
-    /// memory is read).
-    Memory(MemoryOperand),
-}
-
-/// A successfully decoded bounds-check instruction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct BoundsCheck {
-    /// The mode the bytes were decoded in.
-    pub mode: Mode,
-    /// BNDCL, BNDCU or BNDCN.
-    pub kind: CheckKind,
-    /// The bound register compared against (ModRM.reg).
-    pub bound_register: Bnd,
-    /// The checked operand (ModRM.r/m).
-    pub operand: Operand,
-    /// Instruction length in bytes, prefixes included: `1..=15`, and never
-    /// more than the number of bytes given to [`decode`].
-    pub length: usize,
-}
-
-impl BoundsCheck {
-    /// The address the instruction compared against the bound, given the
-    /// registers saved at the fault (RIP = address of this instruction).
-    ///
-    /// In 32-bit mode the result is below 2^32.
-    pub fn checked_address<R: RegisterFile + ?Sized>(&self, regs: &R) -> u64 {
-        match self.operand {
-            Operand::Register(reg) => {
-                let value = regs.gpr(reg);
-                match self.mode {
-                    Mode::Long64 => value,
-                    Mode::Compat32 => value & 0xFFFF_FFFF,
-                }
-            }
-            Operand::Memory(memory) => {
-                // `length` is at most 15, so the cast is lossless.
-                let next_rip = regs.rip().wrapping_add(self.length as u64);
-                memory.effective_address(regs, next_rip)
-            }
-        }
-    }
-}
-
-/// Why the bytes at RIP are not a bounds check this crate can report.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DecodeError {
-    /// The bytes end before the instruction does (including an empty
-    /// copy). The kernel may have copied too little, or the instruction
-    /// runs into an unreadable page.
-    Truncated,
-    /// More than 15 bytes would be needed (e.g. a run of prefixes): the CPU
-    /// raises #GP for such an instruction, never #BR.
-    TooLong,
-    /// Not BNDCL, BNDCU or BNDCN: some other opcode, or one of BNDMK,
-    /// BNDMOV, BNDLDX, BNDSTX (which do not check bounds), or an INC/DEC
-    /// (`40`-`4F`) in 32-bit mode.
-    NotABoundsCheck,
-    /// ModRM.reg (extended by REX.R) names a bound register above 3.
-    BadBoundRegister {
-        /// The register number that was encoded, 4..=15.
-        number: u8,
-    },
-    /// A LOCK prefix (`F0`) is present; the CPU raises #UD for it.
-    LockPrefix,
-    /// A memory operand with the `67` prefix in 32-bit mode: 16-bit
-    /// addressing, which MPX does not support (#UD).
-    SixteenBitAddressing,
-}
-
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DecodeError::Truncated => f.write_str("instruction bytes end early"),
-            DecodeError::TooLong => f.write_str("instruction longer than 15 bytes"),
-            DecodeError::NotABoundsCheck => f.write_str("not a BNDCL/BNDCU/BNDCN instruction"),
-            DecodeError::BadBoundRegister { number } => {
-                write!(f, "bound register {number} does not exist")
-            }
-            DecodeError::LockPrefix => f.write_str("LOCK prefix on a bounds check"),
-            DecodeError::SixteenBitAddressing => f.write_str("16-bit addressing on a bounds check"),
-        }
-    }
-}
 
 /// Reads bytes one at a time, enforcing both the copy length and the
 /// 15-byte architectural limit.
@@ -492,7 +148,6 @@ struct Prefixes {
     lock: bool,
     repeat: Option<Repeat>,
     address_size_override: bool,
-    segment: Option<Segment>,
     rex: Rex,
 }
 
@@ -502,7 +157,6 @@ fn read_prefixes(mode: Mode, cursor: &mut Cursor<'_>) -> Result<(Prefixes, u8), 
         lock: false,
         repeat: None,
         address_size_override: false,
-        segment: None,
         rex: Rex::default(),
     };
     loop {
@@ -516,12 +170,9 @@ fn read_prefixes(mode: Mode, cursor: &mut Cursor<'_>) -> Result<(Prefixes, u8), 
             // opcode table below treats "no F2/F3" as not-a-check anyway.
             0x66 => {}
             0x67 => prefixes.address_size_override = true,
-            0x26 => prefixes.segment = Some(Segment::Es),
-            0x2E => prefixes.segment = Some(Segment::Cs),
-            0x36 => prefixes.segment = Some(Segment::Ss),
-            0x3E => prefixes.segment = Some(Segment::Ds),
-            0x64 => prefixes.segment = Some(Segment::Fs),
-            0x65 => prefixes.segment = Some(Segment::Gs),
+            // Segment overrides: the checks use the effective address, which
+            // no segment base enters.
+            0x26 | 0x2E | 0x36 | 0x3E | 0x64 | 0x65 => {}
             0x40..=0x4F if mode == Mode::Long64 => {
                 // A REX counts only if nothing but the opcode follows it; a
                 // later REX replaces it, a later legacy prefix cancels it.
@@ -613,19 +264,17 @@ pub fn decode(mode: Mode, bytes: &[u8]) -> Result<BoundsCheck, DecodeError> {
             let base = Gpr::from_low_bits(rm_bits | (prefixes.rex.b << 3));
             (Base::Register(base), None, false)
         };
-        let (displacement, displacement_size) = match mode_bits {
-            0b01 => (cursor.disp8()?, DisplacementSize::Disp8),
-            0b10 => (cursor.disp32()?, DisplacementSize::Disp32),
-            _ if absolute_disp32 => (cursor.disp32()?, DisplacementSize::Disp32),
-            _ => (0, DisplacementSize::None),
+        let displacement = match mode_bits {
+            0b01 => cursor.disp8()?,
+            0b10 => cursor.disp32()?,
+            _ if absolute_disp32 => cursor.disp32()?,
+            _ => 0,
         };
         Operand::Memory(MemoryOperand {
             base,
             index,
             displacement,
-            displacement_size,
             address_size,
-            segment: prefixes.segment,
         })
     };
 

@@ -2,9 +2,10 @@
 
 use core::fmt;
 
-use super::decode::{decode, Bnd, BoundsCheck, CheckKind, DecodeError};
+use super::check::{Bnd, BoundsCheck, CheckKind, DecodeError};
+use super::decode::decode;
 use super::regs::RegisterFile;
-use crate::arch::Mode;
+use crate::arch::{Geometry, Mode};
 
 /// The four bound registers as saved by XSAVE (component 3, BNDREGS).
 ///
@@ -19,9 +20,6 @@ pub struct BoundRegisters {
 }
 
 impl BoundRegisters {
-    /// Size of XSAVE component 3 (BNDREGS) in bytes.
-    pub const XSAVE_COMPONENT_SIZE: usize = 64;
-
     /// All four registers in the INIT state (lower 0, stored upper 0, i.e.
     /// the whole address space allowed).
     pub const INIT: BoundRegisters = BoundRegisters {
@@ -33,35 +31,22 @@ impl BoundRegisters {
         BoundRegisters { registers }
     }
 
-    /// Parses XSAVE component 3 (BNDREGS) from its 64 bytes.
-    pub fn from_xsave_component(component: &[u8; 64]) -> Self {
+    /// The bound registers saved in a standard-format XSAVE image (the
+    /// task's XSAVE area, or the one in a signal frame): component 3 at
+    /// offset 960 (BNDREGS), INIT bounds when XSTATE_BV marks the component
+    /// as in its init state. `None` if the image is too short to hold what it
+    /// says it holds. The one way to read the bound registers from XSAVE.
+    pub fn from_xsave(image: &[u8]) -> Option<Self> {
+        use crate::arch::xsave::{read_u64, xstate_bv, BNDREGS_OFFSET, XSTATE_BNDREGS};
         let mut registers = [[0u64; 2]; 4];
-        for (register, chunk) in registers.iter_mut().zip(component.chunks_exact(16)) {
-            for (value, word) in register.iter_mut().zip(chunk.chunks_exact(8)) {
-                let mut raw = [0u8; 8];
-                raw.copy_from_slice(word);
-                *value = u64::from_le_bytes(raw);
-            }
+        if xstate_bv(image)? & XSTATE_BNDREGS == 0 {
+            return Some(BoundRegisters { registers });
         }
-        BoundRegisters { registers }
-    }
-
-    /// The bound registers saved in a whole XSAVE image (see
-    /// [`crate::arch::xsave::read_bound_registers`]): INIT bounds when the
-    /// image marks component 3 as in its init state. `None` if the image is
-    /// too short.
-    pub fn from_xsave_image(image: &[u8]) -> Option<Self> {
-        crate::arch::xsave::read_bound_registers(image).map(Self::new)
-    }
-
-    /// Parses XSAVE component 3 from a slice that starts at the component.
-    ///
-    /// Returns `None` if `bytes` holds fewer than 64 bytes; bytes after the
-    /// first 64 are ignored, so a slice running to the end of the XSAVE area
-    /// is fine.
-    pub fn from_xsave_slice(bytes: &[u8]) -> Option<Self> {
-        let component: &[u8; 64] = bytes.get(..Self::XSAVE_COMPONENT_SIZE)?.try_into().ok()?;
-        Some(Self::from_xsave_component(component))
+        for (i, register) in registers.iter_mut().enumerate() {
+            let at = BNDREGS_OFFSET + 16 * i;
+            *register = [read_u64(image, at)?, read_u64(image, at + 8)?];
+        }
+        Some(BoundRegisters { registers })
     }
 
     /// The raw `[lower, stored upper]` pairs, BND0 first.
@@ -114,32 +99,30 @@ pub struct ViolationReport {
     pub instruction_len: usize,
 }
 
-impl ViolationReport {
-    /// Builds the report for an already decoded check.
+impl BoundsCheck {
+    /// The report for this check, given the registers and bound registers
+    /// saved at the fault.
     ///
     /// In 32-bit mode the address and both bounds are reduced to their low
     /// 32 bits (the CPU ignores the upper halves outside 64-bit mode).
-    pub fn from_check<R: RegisterFile + ?Sized>(
-        check: &BoundsCheck,
+    pub fn report<R: RegisterFile + ?Sized>(
+        &self,
         regs: &R,
         bounds: &BoundRegisters,
-    ) -> Self {
-        let bnd = check.bound_register;
-        let upper = match check.kind {
+    ) -> ViolationReport {
+        let bnd = self.bound_register;
+        let upper = match self.kind {
             CheckKind::Lower | CheckKind::Upper => bounds.upper(bnd),
             CheckKind::UpperNoComplement => bounds.upper_stored(bnd),
         };
-        let width_mask = match check.mode {
-            Mode::Long64 => u64::MAX,
-            Mode::Compat32 => 0xFFFF_FFFF,
-        };
+        let width_mask = Geometry::of(self.mode).entry_width().mask();
         ViolationReport {
-            address: check.checked_address(regs) & width_mask,
+            address: self.checked_address(regs) & width_mask,
             lower: bounds.lower(bnd) & width_mask,
             upper: upper & width_mask,
             bound_register: bnd,
-            kind: check.kind,
-            instruction_len: check.length,
+            kind: self.kind,
+            instruction_len: self.length,
         }
     }
 }
@@ -170,14 +153,62 @@ impl fmt::Display for ViolationReport {
 /// # Errors
 ///
 /// The [`DecodeError`] if `insn` is not a complete BNDCL/BNDCU/BNDCN; the
-/// kernel should then send a plain SIGSEGV without bounds (see
-/// [`BoundsFault`](super::BoundsFault)).
+/// kernel should then send a plain SIGSEGV without bounds.
 pub fn build_report<R: RegisterFile + ?Sized>(
     mode: Mode,
     insn: &[u8],
     regs: &R,
     bounds: &BoundRegisters,
 ) -> Result<ViolationReport, DecodeError> {
-    let check = decode(mode, insn)?;
-    Ok(ViolationReport::from_check(&check, regs, bounds))
+    Ok(decode(mode, insn)?.report(regs, bounds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::violation::{Gpr, RegisterSnapshot};
+
+    #[test]
+    fn bndcl_report_and_truncated_bytes() {
+        let regs = RegisterSnapshot::default().with(Gpr::RAX, 5);
+        let bounds = BoundRegisters::new([[8, !16], [0; 2], [0; 2], [0; 2]]);
+        // bndcl %rax, %bnd0
+        let bndcl = [0xF3, 0x0F, 0x1A, 0xC0];
+        assert_eq!(
+            build_report(Mode::Long64, &bndcl, &regs, &bounds),
+            Ok(ViolationReport {
+                address: 5,
+                lower: 8,
+                upper: 16,
+                bound_register: Bnd::Bnd0,
+                kind: CheckKind::Lower,
+                instruction_len: 4,
+            })
+        );
+        assert_eq!(
+            build_report(Mode::Long64, &bndcl[..3], &regs, &bounds),
+            Err(DecodeError::Truncated)
+        );
+    }
+
+    #[test]
+    fn bound_registers_from_xsave_images() {
+        use crate::arch::xsave::{BNDREGS_OFFSET, XSAVE_HEADER_OFFSET, XSTATE_BNDREGS};
+        let mut image = [0u8; 1088];
+        image[BNDREGS_OFFSET + 16 * 2..BNDREGS_OFFSET + 16 * 2 + 8]
+            .copy_from_slice(&7u64.to_le_bytes());
+        // Component 3 in its init state: INIT bounds, whatever the bytes say.
+        assert_eq!(
+            BoundRegisters::from_xsave(&image),
+            Some(BoundRegisters::INIT)
+        );
+        image[XSAVE_HEADER_OFFSET] |= XSTATE_BNDREGS as u8;
+        let regs = BoundRegisters::from_xsave(&image).unwrap();
+        assert_eq!(regs.lower(Bnd::Bnd2), 7);
+        assert_eq!(BoundRegisters::from_xsave(&image[..100]), None);
+        assert_eq!(
+            BoundRegisters::from_xsave(&image[..BNDREGS_OFFSET + 40]),
+            None
+        );
+    }
 }
