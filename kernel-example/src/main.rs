@@ -3,7 +3,12 @@
 //! Boots from QEMU `-kernel` (multiboot 1), runs ring-3 scenario programs that use MPX,
 //! allocates bounds tables on `#BR` and frees them on `munmap`, and reports one
 //! `MPX-RESULT` line per scenario before leaving through `isa-debug-exit`
-//! (see [`exit::Verdict`] for the exit codes).
+//! (see [`arch::exit::Verdict`] for the exit codes).
+//!
+//! Layers, each importing only those below it: [`arch`] (the machine), [`mm`]
+//! (memory), [`quirk`] (boot probes), [`mpx_glue`] (the crate's wiring: what a kernel
+//! author copies), [`proc`] (processes), [`abi`] (system calls and ring-3 programs),
+//! [`harness`] (scenarios and verdict), and this file, which boots them in order.
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -16,96 +21,32 @@
 extern crate alloc;
 
 #[macro_use]
-mod serial;
+mod arch;
 
 mod abi;
-mod boot;
-mod bounds;
-mod cpu;
-mod exit;
-mod frames;
-mod gdt;
-mod heap;
-mod interrupts;
-mod paging;
-mod process;
+mod harness;
+mod mm;
+mod mpx_glue;
+mod proc;
 mod quirk;
 mod rt;
-mod scenarios;
-mod syscall;
-mod user;
 
-use alloc::string::String;
-use alloc::vec::Vec;
-use exit::{exit_qemu, Verdict};
+use arch::exit::{exit_qemu, Verdict};
+use mm::{boot_info, frames, heap, paging};
 
-/// Physical-map translation for the `multiboot` crate (read-only use).
-struct PhysMap;
-
-impl multiboot::information::MemoryManagement for PhysMap {
-    unsafe fn paddr_to_slice(&self, addr: u64, length: usize) -> Option<&'static [u8]> {
-        if addr.checked_add(length as u64)? > 4 << 30 {
-            return None;
-        }
-        let virt = paging::phys_to_virt(x86_64::PhysAddr::new(addr));
-        // SAFETY: the physical map covers the first 4 GiB; the boot loader's
-        // structures are not written while the kernel reads them.
-        Some(unsafe { core::slice::from_raw_parts(virt.as_ptr(), length) })
-    }
-
-    unsafe fn allocate(&mut self, _length: usize) -> Option<(u64, &mut [u8])> {
-        None
-    }
-
-    unsafe fn deallocate(&mut self, _addr: u64) {}
-}
-
-/// What the kernel keeps from the boot information.
-struct BootInfo {
-    command_line: String,
-    ram: Vec<(u64, u64)>,
-}
-
-fn read_boot_info(magic: u32, info: u32) -> BootInfo {
-    assert_eq!(
-        magic,
-        multiboot::information::SIGNATURE_EAX,
-        "not booted by multiboot"
-    );
-    let mut mm = PhysMap;
-    // SAFETY: `info` is the multiboot information address the loader passed.
-    let mb = unsafe { multiboot::information::Multiboot::from_ptr(u64::from(info), &mut mm) }
-        .expect("multiboot information");
-    let command_line = String::from(mb.command_line().unwrap_or(""));
-    let ram = mb
-        .memory_regions()
-        .expect("multiboot memory map")
-        .filter(|r| r.memory_type() == multiboot::information::MemoryType::Available)
-        .map(|r| (r.base_address(), r.base_address() + r.length()))
-        .collect();
-    BootInfo { command_line, ram }
-}
-
-fn kernel_phys_end() -> u64 {
-    let end: u64;
-    // SAFETY: loads a linker-script symbol as an absolute constant.
-    unsafe {
-        core::arch::asm!("movabs {}, offset __bss_end_phys", out(reg) end, options(nomem, nostack))
-    };
-    end
-}
-
-/// Rust entry point, called by the trampoline in [`boot`] on the high kernel stack.
+/// Rust entry point, called by the trampoline in [`arch::boot`] on the high kernel
+/// stack: brings the machine up layer by layer, probes the CPU's MPX, installs the
+/// trap handlers, and hands over to the harness.
 #[no_mangle]
 pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
-    serial::init();
+    arch::serial::init();
     kprintln!("mpx example kernel");
-    gdt::init();
-    interrupts::init();
+    arch::gdt::init();
+    arch::idt::init();
     paging::init();
     heap::init();
-    let boot = read_boot_info(magic, info);
-    let reserved = [(0, 0x10_0000), (0x10_0000, kernel_phys_end())];
+    let boot = boot_info::read_boot_info(magic, info);
+    let reserved = [(0, 0x10_0000), (0x10_0000, boot_info::kernel_phys_end())];
     for &(start, end) in &boot.ram {
         frames::add_region(start, end, &reserved);
     }
@@ -116,18 +57,26 @@ pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
         boot.command_line
     );
 
-    match cpu::init() {
-        Ok(layout) => {
-            kprintln!(
+    match arch::cpu::init() {
+        Ok(layout) => kprintln!(
             "cpu: MPX and XSAVE present; XSAVE area {} bytes, BNDREGS at {:#x}, BNDCSR at {:#x}",
-            layout.size, layout.bndregs_offset, layout.bndcsr_offset
-        )
-        }
+            layout.size,
+            layout.bndregs_offset,
+            layout.bndcsr_offset
+        ),
         Err(missing) => {
             kprintln!("MPX-UNSUPPORTED: this CPU cannot run the example ({:?} missing); use QEMU -accel tcg -cpu max", missing);
             exit_qemu(Verdict::NoMpx);
         }
     }
+    // The probes claim their own kernel-mode traps; nothing else runs yet.
+    arch::trap::install(arch::trap::Handlers {
+        syscall: abi::native::syscall::handle,
+        bound_range: proc::traps::bound_range,
+        page_fault: proc::traps::page_fault,
+        user_exception: proc::traps::user_exception,
+        kernel_trap: quirk::harness::on_kernel_trap,
+    });
     let findings = quirk::probe();
     findings.print();
     if let Err(why) = findings.native_programs_ok() {
@@ -137,57 +86,10 @@ pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
         );
         exit_qemu(Verdict::Fail);
     }
-    let (smep, smap) = cpu::protect_user_memory();
+    let (smep, smap) = arch::cpu::protect_user_memory();
     kprintln!("cpu: SMEP {}, SMAP {}", on_off(smep), on_off(smap));
 
-    let option = |name: &str| {
-        boot.command_line
-            .split_whitespace()
-            .find_map(|arg| arg.strip_prefix(name)?.strip_prefix('='))
-    };
-    if let Some(seed) = option("churn_seed") {
-        match seed.parse::<u64>() {
-            Ok(seed) => scenarios::set_churn_seed(seed),
-            Err(_) => kprintln!("ignoring churn_seed={:?}: not a decimal number", seed),
-        }
-    }
-    let selected = option("scenario").unwrap_or("all");
-    let names: Vec<&str> = if selected == "all" {
-        scenarios::ALL.to_vec()
-    } else {
-        selected.split(',').collect()
-    };
-    let (heap_before, frames_before) = (heap::used(), frames::free_count());
-    let mut all_passed = true;
-    for name in &names {
-        match scenarios::run(name) {
-            Some(result) => all_passed &= result.passed(),
-            None => {
-                kprintln!("unknown scenario {:?}; known: {:?}", name, scenarios::ALL);
-                all_passed = false;
-            }
-        }
-    }
-    // Whatever the scenarios did, the kernel must be back where it started.
-    let (heap_after, frames_after) = (heap::used(), frames::free_count());
-    kprintln!(
-        "kernel after the scenarios: heap in use {} bytes (before: {}), frames free {} (before: {})",
-        heap_after,
-        heap_before,
-        frames_after,
-        frames_before
-    );
-    if (heap_after, frames_after) != (heap_before, frames_before) {
-        kprintln!("KERNEL CHECK FAILED: heap or frames not back to where they were");
-        all_passed = false;
-    }
-    if all_passed {
-        kprintln!("MPX-VERDICT pass");
-        exit_qemu(Verdict::Pass)
-    } else {
-        kprintln!("MPX-VERDICT fail");
-        exit_qemu(Verdict::Fail)
-    }
+    exit_qemu(harness::run(&boot.command_line))
 }
 
 fn on_off(on: bool) -> &'static str {
@@ -200,6 +102,6 @@ fn on_off(on: bool) -> &'static str {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    serial::print_emergency(format_args!("KERNEL PANIC: {}\n", info));
+    arch::serial::print_emergency(format_args!("KERNEL PANIC: {}\n", info));
     exit_qemu(Verdict::Panic)
 }

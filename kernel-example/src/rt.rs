@@ -90,5 +90,5 @@ pub extern "C" fn rust_eh_personality() {}
 /// Unwinding entry the prebuilt `alloc` refers to; unreachable with `panic = "abort"`.
 #[no_mangle]
 pub extern "C" fn _Unwind_Resume() -> ! {
-    crate::exit::exit_qemu(crate::exit::Verdict::Panic)
+    crate::arch::exit::exit_qemu(crate::arch::exit::Verdict::Panic)
 }

@@ -21,99 +21,18 @@
 //! name base RAX and so no displacement: QEMU 7.2's bug B re-reads the byte after an
 //! instruction as a SIB, and a SIB with base EBP would pull in four more bytes.
 
-use crate::cpu::{self, XsaveArea, XFEATURE_BNDCSR};
-use crate::interrupts::{TrapFrame, VECTOR_BOUND_RANGE};
-use crate::{frames, gdt, paging};
+use super::case::*;
+use super::emit::{emit_compat, emit_long, Emitter};
+use crate::arch::trap::{TrapFrame, VECTOR_BOUND_RANGE};
+use crate::arch::xsave::XsaveArea;
+use crate::arch::{cpu, gdt};
+use crate::mm::frames;
+use crate::mm::layout::phys_to_virt;
+use crate::mm::paging::{self, PageTables};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use mpx::arch::xsave::XSTATE_BNDCSR;
 use x86_64::structures::paging::PhysFrame;
-
-/// Virtual address of the generated code.
-pub const CODE: u64 = 0x1000_0000;
-/// Virtual address of the data page (registers in and out, saved RSP, operands).
-pub const DATA: u64 = 0x1000_1000;
-/// First byte of the data page that cases may use for their operands.
-pub const OPERANDS: u64 = DATA + 0x100;
-/// One-byte instructions after the tested bytes.
-pub const TAIL: u32 = 8;
-
-const PAGE: u64 = 4096;
-const REGS_IN: u64 = DATA;
-const REGS_OUT: u64 = DATA + 0x40;
-const SAVED_RSP: u64 = DATA + 0x80;
-const RSP_AFTER: u64 = DATA + 0x88;
-const FAR_POINTER: u64 = DATA + 0x90;
-/// Register numbers the stub loads and stores (all but RSP).
-const GPRS: [u8; 7] = [0, 1, 2, 3, 5, 6, 7];
-
-/// The mode a case's bytes run in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CpuMode {
-    /// 64-bit mode (CS.L = 1).
-    Long64,
-    /// Compatibility mode (a 32-bit code segment): addresses and registers are 32-bit.
-    Compat32,
-}
-
-/// General registers by number (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi); RSP is
-/// ignored.
-pub type Regs = [u64; 8];
-
-/// Register numbers, for building [`Regs`].
-pub mod reg {
-    /// RAX.
-    pub const RAX: usize = 0;
-    /// RCX.
-    pub const RCX: usize = 1;
-    /// RDX.
-    pub const RDX: usize = 2;
-    /// RBX.
-    pub const RBX: usize = 3;
-    /// RSI.
-    pub const RSI: usize = 6;
-    /// RDI.
-    pub const RDI: usize = 7;
-}
-
-/// One run of instruction bytes.
-#[derive(Clone, Copy, Debug)]
-pub struct Case<'a> {
-    /// The mode to run in.
-    pub mode: CpuMode,
-    /// `IA32_BNDCFGS` while the case runs (0 afterwards).
-    pub bndcfgs: u64,
-    /// Register values on entry (RSP ignored; after the tested instruction, RAX is the
-    /// tail counter in compatibility mode).
-    pub regs: Regs,
-    /// Bytes run first (setting up bound registers).
-    pub setup: &'a [u8],
-    /// The instruction under test: the counted tail follows it directly.
-    pub test: &'a [u8],
-    /// Bytes run after the tail (storing results).
-    pub after: &'a [u8],
-}
-
-/// What a [`Case`] did.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Outcome {
-    /// BNDSTATUS of the `#BR` the case raised, if it raised one.
-    pub bound_fault: Option<u64>,
-    /// Vector of another exception, if one was taken (the run stopped there).
-    pub exception: Option<u64>,
-    /// How many tail instructions ran ([`TAIL`] when the test bytes were decoded
-    /// with their real length). `None` after an exception.
-    pub tail_executed: Option<u32>,
-    /// Registers on exit (meaningless after an exception; RAX counts the tail in
-    /// compatibility mode).
-    pub regs: Regs,
-}
-
-impl Outcome {
-    /// Bytes after the tested instruction that the CPU skipped.
-    pub fn skipped(&self) -> Option<u32> {
-        self.tail_executed.map(|n| TAIL.saturating_sub(n))
-    }
-}
 
 /// Whether a case is running (the trap hook acts only then).
 static RUNNING: AtomicBool = AtomicBool::new(false);
@@ -131,7 +50,7 @@ static EXIT_RIP: AtomicU64 = AtomicU64::new(0);
 /// Creating one switches to it; dropping it switches back to the kernel's tables and
 /// frees every page it mapped. Boot-time only: nothing else may run meanwhile.
 pub struct Machine {
-    root: PhysFrame,
+    tables: PageTables,
     pages: Vec<(u64, PhysFrame)>,
 }
 
@@ -142,14 +61,13 @@ pub struct OutOfFrames;
 impl Machine {
     /// A scratch address space with the code and data pages mapped.
     pub fn new() -> Result<Machine, OutOfFrames> {
-        let root = paging::new_user_root().ok_or(OutOfFrames)?;
         let mut machine = Machine {
-            root,
+            tables: PageTables::new().ok_or(OutOfFrames)?,
             pages: Vec::new(),
         };
         machine.map_zeroed(CODE)?;
         machine.map_zeroed(DATA)?;
-        paging::activate(root);
+        machine.tables.activate();
         Ok(machine)
     }
 
@@ -159,7 +77,7 @@ impl Machine {
             return Ok(());
         }
         let frame = frames::alloc().ok_or(OutOfFrames)?;
-        if paging::map_user(self.root, va, frame, true).is_none() {
+        if self.tables.map(va, frame, true).is_none() {
             frames::free(frame);
             return Err(OutOfFrames);
         }
@@ -180,7 +98,7 @@ impl Machine {
         let frame = self.frame_of(va).expect("probe address not mapped");
         assert!(va % PAGE + len <= PAGE, "probe access crosses a page");
         let phys = frame.start_address() + va % PAGE;
-        paging::phys_to_virt(phys).as_mut_ptr()
+        phys_to_virt(phys).as_mut_ptr()
     }
 
     /// Writes `bytes` at `va` (one mapped page).
@@ -305,12 +223,12 @@ impl Machine {
 
 impl Drop for Machine {
     fn drop(&mut self) {
-        paging::activate(paging::kernel_root());
+        paging::activate_kernel();
         for &(va, frame) in &self.pages {
-            paging::unmap_user(self.root, va);
+            self.tables.unmap(va);
             frames::free(frame);
         }
-        paging::free_user_root(self.root);
+        // The page-table frames go with `self.tables`.
     }
 }
 
@@ -322,8 +240,8 @@ pub fn on_kernel_trap(frame: &mut TrapFrame) -> bool {
     }
     if frame.vector == VECTOR_BOUND_RANGE {
         let mut area = XsaveArea::new();
-        area.save(XFEATURE_BNDCSR);
-        BR_STATUS.store(area.bndstatus(), Ordering::SeqCst);
+        area.save(XSTATE_BNDCSR);
+        BR_STATUS.store(area.bndstatus().raw(), Ordering::SeqCst);
         BR_TAKEN.store(true, Ordering::SeqCst);
         // SAFETY: disabling supervisor MPX is always valid; the faulting instruction
         // then re-executes as a no-op.
@@ -337,117 +255,4 @@ pub fn on_kernel_trap(frame: &mut TrapFrame) -> bool {
     frame.rip = EXIT_RIP.load(Ordering::SeqCst);
     frame.cs = u64::from(gdt::selectors().kernel_code.0);
     true
-}
-
-/// A byte buffer for one stub.
-struct Emitter {
-    buf: [u8; 1024],
-    len: usize,
-}
-
-impl Default for Emitter {
-    fn default() -> Self {
-        Emitter {
-            buf: [0; 1024],
-            len: 0,
-        }
-    }
-}
-
-impl Emitter {
-    fn bytes(&mut self, bytes: &[u8]) {
-        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
-    }
-
-    fn abs32(&mut self, address: u64) {
-        let address = u32::try_from(address).expect("probe address below 4 GiB");
-        self.bytes(&address.to_le_bytes());
-    }
-
-    /// `mov [abs32], r64` (64-bit mode: REX.W 89 /r with a SIB of no base and no index).
-    fn store64(&mut self, reg: u8, address: u64) {
-        self.bytes(&[0x48, 0x89, (reg << 3) | 4, 0x25]);
-        self.abs32(address);
-    }
-
-    /// `mov r64, [abs32]` (64-bit mode).
-    fn load64(&mut self, reg: u8, address: u64) {
-        self.bytes(&[0x48, 0x8b, (reg << 3) | 4, 0x25]);
-        self.abs32(address);
-    }
-
-    /// `mov [abs32], r32` (32-bit mode: ModRM 00 reg 101 = disp32).
-    fn store32(&mut self, reg: u8, address: u64) {
-        self.bytes(&[0x89, (reg << 3) | 5]);
-        self.abs32(address);
-    }
-
-    /// `mov r32, [abs32]` (32-bit mode).
-    fn load32(&mut self, reg: u8, address: u64) {
-        self.bytes(&[0x8b, (reg << 3) | 5]);
-        self.abs32(address);
-    }
-
-    /// The 64-bit exit: `mov rsp, [SAVED_RSP]; ret`.
-    fn exit64(&mut self) {
-        self.load64(4, SAVED_RSP);
-        self.bytes(&[0xc3]);
-    }
-}
-
-/// The 64-bit stub; returns the offset of its exit.
-fn emit_long(e: &mut Emitter, case: &Case<'_>) -> u64 {
-    e.store64(4, SAVED_RSP);
-    for &r in &GPRS {
-        e.load64(r, REGS_IN + 8 * u64::from(r));
-    }
-    e.bytes(case.setup);
-    e.bytes(case.test);
-    for _ in 0..TAIL {
-        e.bytes(&[0x50]); // push rax
-    }
-    e.store64(4, RSP_AFTER);
-    e.load64(4, SAVED_RSP);
-    e.bytes(case.after);
-    for &r in &GPRS {
-        e.store64(r, REGS_OUT + 8 * u64::from(r));
-    }
-    let exit = e.len as u64;
-    e.exit64();
-    exit
-}
-
-/// The compatibility-mode stub: a 64-bit entry that far-returns into the 32-bit code
-/// segment, the 32-bit body, a far jump back through [`FAR_POINTER`], and the 64-bit
-/// exit. Returns the offset of the exit.
-fn emit_compat(e: &mut Emitter, case: &Case<'_>) -> u64 {
-    let sel = gdt::selectors();
-    let code32 = u8::try_from(sel.kernel_code32.0).expect("small selector");
-    assert!(code32 < 0x80, "push imm8 sign-extends");
-    e.store64(4, SAVED_RSP);
-    // push code32; push body; lretq. The body's offset is patched below.
-    e.bytes(&[0x6a, code32, 0x68]);
-    let patch = e.len;
-    e.bytes(&[0, 0, 0, 0, 0x48, 0xcb]);
-    let body = CODE + e.len as u64;
-    e.buf[patch..patch + 4].copy_from_slice(&(body as u32).to_le_bytes());
-    for &r in &GPRS {
-        e.load32(r, REGS_IN + 8 * u64::from(r));
-    }
-    e.bytes(case.setup);
-    e.bytes(case.test);
-    for _ in 0..TAIL {
-        e.bytes(&[0x40]); // inc eax
-    }
-    e.bytes(case.after);
-    for &r in &GPRS {
-        e.store32(r, REGS_OUT + 8 * u64::from(r));
-    }
-    // jmp far [FAR_POINTER] (FF /5, m16:32).
-    e.bytes(&[0xff, 0x2d]);
-    e.abs32(FAR_POINTER);
-    let exit = e.len as u64;
-    e.exit64();
-    exit
 }

@@ -10,7 +10,7 @@ use x86_64::PhysAddr;
 
 /// Bytes per frame.
 pub const FRAME_SIZE: u64 = 4096;
-const MAX_PHYS: u64 = 4 << 30;
+const MAX_PHYS: u64 = super::layout::PHYS_MAP_SIZE;
 const FRAMES: usize = (MAX_PHYS / FRAME_SIZE) as usize;
 
 struct Bitmap {
@@ -73,7 +73,7 @@ pub fn alloc() -> Option<PhysFrame<Size4KiB>> {
     // SAFETY: the frame was free, so nothing else refers to it, and the physical map
     // covers all managed RAM.
     unsafe {
-        crate::paging::phys_to_virt(addr)
+        super::layout::phys_to_virt(addr)
             .as_mut_ptr::<u8>()
             .write_bytes(0, FRAME_SIZE as usize)
     };

@@ -1,7 +1,13 @@
-//! The system-call interface shared by the kernel and the ring-3 programs.
+//! The native process ABI: the system calls the scenario programs use (`int 0x80`
+//! with the number in `rax` and arguments in `rdi`, `rsi`, `rdx`; the result comes
+//! back in `rax`: a value, or a negated error number), the kernel's side of them
+//! ([`syscall`]), and the ring-3 side: the [`runtime`] and the [`programs`].
 //!
-//! `int 0x80` with the number in `rax` and arguments in `rdi`, `rsi`, `rdx`; the result
-//! comes back in `rax`: a value, or a negated error number (`-EINVAL` and friends).
+//! The constants here are shared by both sides.
+
+pub mod programs;
+pub mod runtime;
+pub mod syscall;
 
 /// `exit(code)`: ends the process.
 pub const SYS_EXIT: u64 = 0;
@@ -55,16 +61,21 @@ pub const EFAULT: u64 = 14;
 /// MPX cannot be managed (disabled configuration).
 pub const ENXIO: u64 = 6;
 
+/// The MPX geometry of the (64-bit) scenario programs, from the crate.
+pub const GEOMETRY: mpx::arch::Geometry = mpx::arch::Geometry::LONG64;
+
 /// Constants the scenarios share between the ring-3 side and the kernel side.
 pub mod layout {
+    use super::GEOMETRY;
+
     /// Where the scenarios put their data mappings (1 MiB aligned).
     pub const DATA_BASE: u64 = 0x3000_0000_0000;
     /// One span: the addresses one directory entry covers.
-    pub const SPAN: u64 = 1 << 20;
+    pub const SPAN: u64 = GEOMETRY.span_bytes();
     /// Size of a bounds table.
-    pub const TABLE_SIZE: u64 = 4 << 20;
+    pub const TABLE_SIZE: u64 = GEOMETRY.table_bytes();
     /// Size of the bounds directory.
-    pub const DIRECTORY_SIZE: u64 = 2 << 30;
+    pub const DIRECTORY_SIZE: u64 = GEOMETRY.directory_bytes();
     /// Spans the `alloc` scenario stores into.
     pub const ALLOC_SPANS: u64 = 8;
     /// Offset of the checked address from the buffer in the `violation` scenario.

@@ -48,12 +48,12 @@ pub fn print_emergency(args: fmt::Arguments<'_>) {
 /// Prints to the serial console.
 #[macro_export]
 macro_rules! kprint {
-    ($($arg:tt)*) => { $crate::serial::print(format_args!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::arch::serial::print(format_args!($($arg)*)) };
 }
 
 /// Prints a line to the serial console.
 #[macro_export]
 macro_rules! kprintln {
     () => { $crate::kprint!("\n") };
-    ($($arg:tt)*) => { $crate::serial::print(format_args!("{}\n", format_args!($($arg)*))) };
+    ($($arg:tt)*) => { $crate::arch::serial::print(format_args!("{}\n", format_args!($($arg)*))) };
 }

@@ -3,15 +3,16 @@
 //! Each ring-3 program checks its own expectations and exits with the number of the
 //! first that failed. The kernel checks its side for every process: the exit (code 0,
 //! or killed for the expected reason); its table bookkeeping against the manager's
-//! after every `munmap` and at exit (one bounds-table VMA per live table, table
-//! frames = resident table bytes); tables allocated, freed and live and table frames
+//! after every `munmap` (all but `churn`) and at exit (one bounds-table VMA per live
+//! table, table frames = resident table bytes); tables allocated, freed and live and table frames
 //! at exit against what the scenario expects; and, after teardown, that every frame
 //! and every heap byte the process took came back (the kernel is intact).
 
-use crate::abi::layout::*;
-use crate::abi::{REPORT_MMAPS, REPORT_MUNMAPS, REPORT_STORES};
-use crate::process::{self, Exit, KillReason, Outcome};
-use crate::user::Program;
+use crate::abi::native::layout::*;
+use crate::abi::native::programs::{self, Program};
+use crate::abi::native::{REPORT_MMAPS, REPORT_MUNMAPS, REPORT_STORES};
+use crate::proc::process::{Exit, KillReason};
+use crate::proc::run::{self, Outcome, RunOptions};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
@@ -92,7 +93,12 @@ impl ScenarioResult {
         } else {
             kprintln!("[{}] running {:?}({:#x})", self.name, program, arg);
         }
-        let outcome = process::run(program.entry(), arg);
+        // Every munmap is audited, except in churn: its thousands of munmaps are
+        // checked as a whole at exit.
+        let options = RunOptions {
+            audit_unmaps: program != Program::Churn,
+        };
+        let outcome = run::run(programs::image(), program.entry(), arg, options);
         let s = &outcome.stats;
         kprintln!(
             "[{}] {:?} ended: {:x?}; tables allocated {} freed {} live {}; table frames end {} peak {}; frames leaked {}",

@@ -6,10 +6,10 @@
 //!
 //! The trampoline zeroes `.bss`, builds boot page tables that map the first 4 GiB of
 //! physical memory three times (identity, the kernel's physical map at
-//! [`crate::paging::PHYS_OFFSET`], and the kernel image at `-2 GiB`), all with 2 MiB
+//! `mm::phys::PHYS_OFFSET`, and the kernel image at `-2 GiB`), all with 2 MiB
 //! pages and without the USER bit, turns on PAE, `EFER.LME` and paging, and far-jumps to
 //! 64-bit code that switches to the high kernel stack and calls `kmain(magic, info)`.
-//! The identity map is dropped once Rust code runs (see [`crate::paging::init`]).
+//! The identity map is dropped once Rust code runs (`mm::paging::init`).
 
 core::arch::global_asm!(
     r#"

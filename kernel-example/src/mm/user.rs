@@ -1,0 +1,110 @@
+//! The kernel's access to a process's user memory, with "page faults disabled": a
+//! page that is not present (or not writable, for a write) is reported, never faulted
+//! on. User pages are reached through the physical map after a page-table walk made
+//! under the process's page-table lock, which also keeps the page from being
+//! unmapped (and its frame reused) while it is accessed.
+
+use super::layout::{phys_to_virt, USER_END};
+use super::paging::PageTables;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use spin::Mutex;
+use x86_64::structures::paging::PageTableFlags;
+
+/// One process's user memory, as the kernel reaches it.
+#[derive(Clone, Debug)]
+pub struct UserMemory {
+    tables: Arc<Mutex<PageTables>>,
+}
+
+impl UserMemory {
+    pub(super) fn new(tables: Arc<Mutex<PageTables>>) -> UserMemory {
+        UserMemory { tables }
+    }
+
+    /// Copies `dst.len()` bytes from `va`; `Err(address)` at the first address that is
+    /// not present and user-readable (nothing faults).
+    pub fn copy_from_user(&self, va: u64, dst: &mut [u8]) -> Result<(), u64> {
+        self.tables.lock().copy_from_user(va, dst)
+    }
+
+    /// Copies as many of `dst.len()` bytes from `va` as are readable (one bounded
+    /// copy, a page at a time); returns how many.
+    pub fn copy_prefix(&self, va: u64, dst: &mut [u8]) -> usize {
+        self.tables.lock().copy_prefix(va, dst)
+    }
+
+    /// Runs `access` on the physical-map address of the `bytes`-wide, aligned user
+    /// location `address`, with the page-table lock held; `Err(address)` if it is not
+    /// present (or not writable, for `write`).
+    fn with_location<R>(
+        &self,
+        address: u64,
+        bytes: u64,
+        write: bool,
+        access: impl FnOnce(*mut u8) -> R,
+    ) -> Result<R, u64> {
+        if address >= USER_END || !address.is_multiple_of(bytes) {
+            return Err(address);
+        }
+        let tables = self.tables.lock();
+        let (phys, flags) = tables.translate(address).ok_or(address)?;
+        if !flags.contains(PageTableFlags::USER_ACCESSIBLE)
+            || (write && !flags.contains(PageTableFlags::WRITABLE))
+        {
+            return Err(address);
+        }
+        Ok(access(phys_to_virt(phys).as_mut_ptr()))
+    }
+
+    /// An atomic load of 4 or 8 bytes (zero-extended); `Err(address)` if not present.
+    pub fn atomic_load(&self, address: u64, bytes: u64) -> Result<u64, u64> {
+        self.with_location(address, bytes, false, |ptr| {
+            // SAFETY: `ptr` is the physical-map alias of a present user page, aligned
+            // to the width (checked), kept mapped by the page-table lock; the atomic
+            // access matches what the CPU and user threads do with the location.
+            unsafe {
+                if bytes == 4 {
+                    u64::from((*ptr.cast::<AtomicU32>()).load(Ordering::SeqCst))
+                } else {
+                    (*ptr.cast::<AtomicU64>()).load(Ordering::SeqCst)
+                }
+            }
+        })
+    }
+
+    /// An atomic compare-exchange of 4 or 8 bytes: `Ok(Ok(current))` if it held
+    /// `current` (now `new`), `Ok(Err(actual))` otherwise; `Err(address)` if the page
+    /// is not present and writable.
+    pub fn atomic_compare_exchange(
+        &self,
+        address: u64,
+        bytes: u64,
+        current: u64,
+        new: u64,
+    ) -> Result<Result<u64, u64>, u64> {
+        self.with_location(address, bytes, true, |ptr| {
+            // SAFETY: as in `atomic_load`, for a present writable user page.
+            unsafe {
+                if bytes == 4 {
+                    (*ptr.cast::<AtomicU32>())
+                        .compare_exchange(
+                            current as u32,
+                            new as u32,
+                            Ordering::SeqCst,
+                            Ordering::SeqCst,
+                        )
+                        .map(u64::from)
+                        .map_err(u64::from)
+                } else {
+                    (*ptr.cast::<AtomicU64>()).compare_exchange(
+                        current,
+                        new,
+                        Ordering::SeqCst,
+                        Ordering::SeqCst,
+                    )
+                }
+            }
+        })
+    }
+}
