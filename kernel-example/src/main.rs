@@ -24,6 +24,7 @@ extern crate alloc;
 mod arch;
 
 mod abi;
+mod fs;
 mod harness;
 mod mm;
 mod mpx_glue;
@@ -43,13 +44,17 @@ pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
     kprintln!("mpx example kernel");
     arch::gdt::init();
     arch::idt::init();
+    arch::syscall::init();
+    arch::time::init();
     paging::init();
     heap::init();
     let boot = boot_info::read_boot_info(magic, info);
-    let reserved = [(0, 0x10_0000), (0x10_0000, boot_info::kernel_phys_end())];
+    let mut reserved = alloc::vec![(0, 0x10_0000), (0x10_0000, boot_info::kernel_phys_end())];
+    reserved.extend(boot.modules.iter().map(|m| m.reserved()));
     for &(start, end) in &boot.ram {
         frames::add_region(start, end, &reserved);
     }
+    frames::init_zero_frame();
     kprintln!(
         "memory: {} frames free ({} MiB); command line: {:?}",
         frames::free_count(),
@@ -71,7 +76,8 @@ pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
     }
     // The probes claim their own kernel-mode traps; nothing else runs yet.
     arch::trap::install(arch::trap::Handlers {
-        syscall: abi::native::syscall::handle,
+        syscall: proc::traps::syscall_int80,
+        syscall_instruction: proc::traps::syscall_instruction,
         bound_range: proc::traps::bound_range,
         page_fault: proc::traps::page_fault,
         user_exception: proc::traps::user_exception,
@@ -86,10 +92,11 @@ pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
         );
         exit_qemu(Verdict::Fail);
     }
+    arch::cpu::enable_no_execute();
     let (smep, smap) = arch::cpu::protect_user_memory();
     kprintln!("cpu: SMEP {}, SMAP {}", on_off(smep), on_off(smap));
 
-    exit_qemu(harness::run(&boot.command_line))
+    exit_qemu(harness::run(&boot.command_line, &boot.modules))
 }
 
 fn on_off(on: bool) -> &'static str {

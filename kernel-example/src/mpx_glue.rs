@@ -14,8 +14,9 @@
 use crate::arch::trap::TrapFrame;
 use crate::arch::xsave::XsaveArea;
 use crate::mm::layout::PAGE;
-use crate::mm::space::Mm;
+use crate::mm::space::{Access, At, MapRequest, Mm};
 use crate::mm::user::UserMemory;
+use crate::mm::vma::{Backing, Prot, VmaName};
 use crate::quirk;
 use mpx::arch::xsave::{XSTATE_BNDCSR, XSTATE_BNDREGS};
 use mpx::arch::{BndStatus, Bndcfg, BrCause, EntryWidth, Mode};
@@ -33,8 +34,14 @@ impl AddressSpace for Mm {
     }
 
     fn map_bounds_table(&mut self, len: u64, directory_entry: u64) -> Result<u64, MmError> {
-        let kind = VmaKind::BoundsTable { directory_entry };
-        self.map(None, len, kind, crate::mm::space::Backing::Anonymous, true)
+        self.map(MapRequest {
+            at: At::Anywhere,
+            len,
+            kind: VmaKind::BoundsTable { directory_entry },
+            backing: Backing::Anonymous,
+            prot: Prot::READ | Prot::WRITE,
+            name: VmaName::None,
+        })
     }
 
     fn unmap_bounds_table(&mut self, start: u64, end: u64) -> Result<(), MmError> {
@@ -47,15 +54,15 @@ impl AddressSpace for Mm {
     }
 
     fn is_populated(&self, address: u64) -> bool {
-        self.is_present(address)
+        Mm::is_populated(self, address)
     }
 
     fn next_populated_page(&self, start: u64, end: u64) -> Option<u64> {
-        self.next_present(start, end)
+        self.next_populated(start, end)
     }
 
     fn fault_in(&self, address: u64, write: bool) -> Result<(), MmError> {
-        self.populate(address, write)
+        self.populate(address, if write { Access::Write } else { Access::Read })
     }
 }
 
@@ -152,8 +159,10 @@ impl core::fmt::Display for BrRefusal {
 /// Why the page-fault path could not make a page present.
 #[derive(Clone, Copy, Debug)]
 pub enum PageFaultError {
-    /// No VMA allows the access (or no memory for the page): SIGSEGV.
+    /// No VMA allows the access: SIGSEGV.
     NotAllowed,
+    /// No frame for the page (or its page table): the process cannot go on.
+    OutOfMemory,
     /// The mm lock was not available (a kernel bug on this single-CPU kernel).
     Lock(FaultLockError),
 }
@@ -192,14 +201,16 @@ impl ProcessMm {
 
     /// The page-fault path: makes `address` present, taking the mm lock for read the
     /// way that never waits on the faulting context's own write lock.
-    pub fn page_fault(&self, address: u64, write: bool) -> Result<(), PageFaultError> {
+    pub fn page_fault(&self, address: u64, access: Access) -> Result<(), PageFaultError> {
         let mm = self
             .0
             .lock()
             .read_for_fault(FAULT_LOCK_SPINS)
             .map_err(PageFaultError::Lock)?;
-        mm.populate(address, write)
-            .map_err(|_| PageFaultError::NotAllowed)
+        mm.populate(address, access).map_err(|e| match e {
+            MmError::NoMemory => PageFaultError::OutOfMemory,
+            _ => PageFaultError::NotAllowed,
+        })
     }
 
     /// `munmap(start, end - start)`: the crate's hook, our removal, the hook's result.

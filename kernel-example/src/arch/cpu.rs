@@ -6,9 +6,11 @@
 //! component bits and offsets come from the `mpx` crate (`mpx::arch`).
 
 use core::arch::x86_64::{__cpuid, __cpuid_count};
+use core::sync::atomic::{AtomicBool, Ordering};
 use mpx::arch::xsave::{BNDCSR_OFFSET, BNDREGS_OFFSET, XSTATE_BNDCSR, XSTATE_BNDREGS};
 use mpx::arch::Bndcfg;
 use x86_64::registers::control::{Cr4, Cr4Flags};
+use x86_64::registers::model_specific::{Efer, EferFlags, FsBase};
 use x86_64::registers::xcontrol::{XCr0, XCr0Flags};
 
 /// What the CPU lacks for this kernel.
@@ -110,4 +112,41 @@ pub unsafe fn write_bndcfgs(value: u64) {
     // SAFETY: forwarded to the caller; MPX support was checked by `init`, and the
     // kernel runs at CPL 0.
     unsafe { mpx::arch::registers::msr::write_bndcfgs(Bndcfg::from_raw(value)) };
+}
+
+/// Turns on no-execute pages (EFER.NXE) if the CPU has them; returns whether it does.
+/// Page-table entries may carry `NO_EXECUTE` only afterwards.
+pub fn enable_no_execute() -> bool {
+    let max = __cpuid(0x8000_0000).eax;
+    let nx = max >= 0x8000_0001 && __cpuid(0x8000_0001).edx & (1 << 20) != 0;
+    if nx {
+        // SAFETY: NX is supported (CPUID); no entry sets NO_EXECUTE before this.
+        unsafe { Efer::update(|f| f.insert(EferFlags::NO_EXECUTE_ENABLE)) };
+    }
+    NX.store(nx, Ordering::Relaxed);
+    nx
+}
+
+static NX: AtomicBool = AtomicBool::new(false);
+
+/// Whether [`enable_no_execute`] turned no-execute pages on.
+pub fn no_execute() -> bool {
+    NX.load(Ordering::Relaxed)
+}
+
+/// Sets `IA32_FS_BASE` (the running process's TLS pointer); `false` if `base` is
+/// not canonical.
+pub fn set_fs_base(base: u64) -> bool {
+    match x86_64::VirtAddr::try_new(base) {
+        Ok(address) => {
+            FsBase::write(address);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// `IA32_FS_BASE`.
+pub fn fs_base() -> u64 {
+    FsBase::read().as_u64()
 }

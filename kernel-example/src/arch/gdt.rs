@@ -73,6 +73,11 @@ pub fn is_on_ist_stack(slot: u16, address: u64) -> bool {
     (top - STACK_SIZE as u64..top).contains(&address)
 }
 
+/// Top of the stack ring-3 traps (and the `syscall` entry) run on (`TSS.RSP0`).
+pub fn trap_stack_top() -> u64 {
+    stack_top(&raw const TRAP_STACK).as_u64()
+}
+
 /// Builds and loads the GDT and TSS and reloads the segment registers.
 pub fn init() {
     let tss = TSS.call_once(|| {

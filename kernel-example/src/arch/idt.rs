@@ -62,6 +62,23 @@ trap_stub_\n:
     TRAP_STUB 31, 0
     TRAP_STUB 128, 0
 
+/* The `syscall` instruction (EFER.SCE, IA32_LSTAR): build the same frame an interrupt
+   from ring 3 would (SS, RSP, RFLAGS from R11, CS, RIP from RCX, error code 0,
+   vector 0x100) on the trap stack, and go the common way; the return is an iretq,
+   never a sysret (no non-canonical-RCX hazard). Interrupts are off (IA32_FMASK). */
+    .global mpx_syscall_entry
+mpx_syscall_entry:
+    mov [rip + mpx_syscall_scratch], rsp
+    mov rsp, [rip + mpx_syscall_stack]
+    push qword ptr [rip + mpx_syscall_user_ss]
+    push qword ptr [rip + mpx_syscall_scratch]
+    push r11
+    push qword ptr [rip + mpx_syscall_user_cs]
+    push rcx
+    push 0
+    push 0x100
+    jmp trap_common
+
 trap_common:
     push rax
     push rbx
@@ -104,6 +121,21 @@ trap_common:
     pop rax
     add rsp, 16
     iretq
+
+    .section .bss.syscall_entry, "aw", @nobits
+    .balign 8
+    .global mpx_syscall_scratch
+mpx_syscall_scratch:
+    .skip 8
+    .global mpx_syscall_stack
+mpx_syscall_stack:
+    .skip 8
+    .global mpx_syscall_user_cs
+mpx_syscall_user_cs:
+    .skip 8
+    .global mpx_syscall_user_ss
+mpx_syscall_user_ss:
+    .skip 8
 
     .section .rodata.trap_stub_table, "a"
     .balign 8
@@ -167,7 +199,9 @@ pub fn init() {
                 // SAFETY: gdt::init put valid, unused stacks in these IST slots.
                 unsafe { options.set_stack_index(ist) };
             }
-            if u64::from(vector) == VECTOR_SYSCALL {
+            // `int 0x80`, and `int3` (#BP, 3): ring 3 may raise them itself, as on
+            // Linux (a debugger's breakpoint is SIGTRAP, not #GP).
+            if u64::from(vector) == VECTOR_SYSCALL || vector == 3 {
                 options.set_privilege_level(PrivilegeLevel::Ring3);
             }
         }

@@ -13,5 +13,8 @@ pub mod cpu;
 pub mod exit;
 pub mod gdt;
 pub mod idt;
+pub mod random;
+pub mod syscall;
+pub mod time;
 pub mod trap;
 pub mod xsave;

@@ -14,8 +14,10 @@ pub fn init() {
     *COM1.lock() = tty.ok();
 }
 
-/// Writes formatted text to the console (used by the macros).
+/// Writes formatted text to the console (used by the macros), on a line of its own
+/// if a process's raw output left one open.
 pub fn print(args: fmt::Arguments<'_>) {
+    end_raw_line();
     if let Some(tty) = COM1.lock().as_mut() {
         let _ = tty.write_fmt(args);
     }
@@ -31,6 +33,29 @@ pub fn write_bytes(bytes: &[u8]) {
                 b'?'
             };
             let _ = tty.write_char(c as char);
+        }
+    }
+}
+
+/// Writes bytes exactly as given (a Linux process's fds 1 and 2).
+pub fn write_raw(bytes: &[u8]) {
+    if let Some(tty) = COM1.lock().as_mut() {
+        tty.inner_mut().send_bytes_exact(bytes);
+        if let Some(&last) = bytes.last() {
+            LAST_RAW.store(last, core::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// The last byte [`write_raw`] sent (b'\n' before any): whether a process's output
+/// ended its line.
+static LAST_RAW: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(b'\n');
+
+/// Ends the line a process's raw output left open, if it did.
+pub fn end_raw_line() {
+    if LAST_RAW.swap(b'\n', core::sync::atomic::Ordering::Relaxed) != b'\n' {
+        if let Some(tty) = COM1.lock().as_mut() {
+            let _ = tty.write_char('\n');
         }
     }
 }

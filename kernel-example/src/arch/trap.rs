@@ -22,6 +22,8 @@ pub const VECTOR_NMI: u64 = 2;
 pub const VECTOR_MACHINE_CHECK: u64 = 18;
 /// Software-interrupt vector of the system call gate (callable from ring 3).
 pub const VECTOR_SYSCALL: u64 = 0x80;
+/// The vector number the `syscall` entry stub puts in its frame (not an IDT vector).
+pub const VECTOR_SYSCALL_INSTRUCTION: u64 = 0x100;
 
 /// The registers saved on entry, in stack order (lowest address first): the
 /// general-purpose registers pushed by `trap_common` (r15 first), the vector and
@@ -88,6 +90,8 @@ impl TrapFrame {
 pub struct Handlers {
     /// `int 0x80` from ring 3.
     pub syscall: fn(&mut TrapFrame),
+    /// The `syscall` instruction from ring 3.
+    pub syscall_instruction: fn(&mut TrapFrame),
     /// `#BR` from ring 3.
     pub bound_range: fn(&mut TrapFrame),
     /// `#PF` from ring 3 (the kernel itself never faults on user memory: it reaches it
@@ -141,6 +145,7 @@ pub(super) extern "C" fn dispatch(frame: &mut TrapFrame) {
     }
     match frame.vector {
         VECTOR_SYSCALL => (handlers.syscall)(frame),
+        VECTOR_SYSCALL_INSTRUCTION => (handlers.syscall_instruction)(frame),
         VECTOR_BOUND_RANGE => (handlers.bound_range)(frame),
         VECTOR_PAGE_FAULT => (handlers.page_fault)(frame),
         _ => (handlers.user_exception)(frame),

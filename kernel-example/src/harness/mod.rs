@@ -1,15 +1,22 @@
-//! The test harness: runs the scenarios the command line names, checks that the
-//! kernel got back every frame and heap byte, and gives the verdict.
+//! The test harness: runs the scenarios the command line names (or the Linux
+//! program it names, [`elf`]), checks that the kernel got back every frame and heap
+//! byte, and gives the verdict.
 
+pub mod elf;
 pub mod scenarios;
 
 use crate::arch::exit::Verdict;
+use crate::mm::boot_info::BootModule;
 use crate::mm::{frames, heap};
 use alloc::vec::Vec;
 
-/// Runs the scenarios `command_line` selects (`scenario=a,b`, default all;
-/// `churn_seed=N`) and returns the verdict.
-pub fn run(command_line: &str) -> Verdict {
+/// Runs what `command_line` selects, the Linux program of `elf=/name` (from the
+/// boot `modules`) or the scenarios of `scenario=a,b` (default all; `churn_seed=N`),
+/// and returns the verdict.
+pub fn run(command_line: &str, modules: &[BootModule]) -> Verdict {
+    if let Some(path) = elf::requested(command_line) {
+        return elf::run(command_line, path, modules);
+    }
     let option = |name: &str| {
         command_line
             .split_whitespace()

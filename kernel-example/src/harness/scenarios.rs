@@ -12,7 +12,7 @@ use crate::abi::native::layout::*;
 use crate::abi::native::programs::{self, Program};
 use crate::abi::native::{REPORT_MMAPS, REPORT_MUNMAPS, REPORT_STORES};
 use crate::proc::process::{Exit, KillReason};
-use crate::proc::run::{self, Outcome, RunOptions};
+use crate::proc::run::{self, Baseline, Outcome, RunOptions};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
@@ -98,7 +98,8 @@ impl ScenarioResult {
         let options = RunOptions {
             audit_unmaps: program != Program::Churn,
         };
-        let outcome = run::run(programs::image(), program.entry(), arg, options);
+        let baseline = Baseline::now();
+        let outcome = run::run(programs::start(program, arg), baseline, options);
         let s = &outcome.stats;
         kprintln!(
             "[{}] {:?} ended: {:x?}; tables allocated {} freed {} live {}; table frames end {} peak {}; frames leaked {}",

@@ -1,5 +1,5 @@
-//! What the boot loader tells the kernel: the command line and the RAM map
-//! (multiboot 1, read through the physical map).
+//! What the boot loader tells the kernel: the command line, the RAM map and the boot
+//! modules (multiboot 1, read through the physical map).
 
 use super::layout::{phys_to_virt, PHYS_MAP_SIZE};
 use alloc::string::String;
@@ -32,6 +32,38 @@ pub struct BootInfo {
     pub command_line: String,
     /// Available RAM regions, `[start, end)`.
     pub ram: Vec<(u64, u64)>,
+    /// The boot modules (`-initrd`), in order.
+    pub modules: Vec<BootModule>,
+}
+
+/// A multiboot module: a file the boot loader put in memory for the kernel.
+pub struct BootModule {
+    /// Its physical range, `[start, end)`.
+    pub start: u64,
+    /// See `start`.
+    pub end: u64,
+    /// Its string (QEMU: the `-initrd` entry, host path first).
+    pub string: String,
+}
+
+impl BootModule {
+    /// Its bytes, through the physical map; `None` if it lies beyond the map.
+    pub fn bytes(&self) -> Option<&'static [u8]> {
+        let len = self.end.checked_sub(self.start)?;
+        if self.end > PHYS_MAP_SIZE {
+            return None;
+        }
+        let virt = phys_to_virt(x86_64::PhysAddr::new(self.start));
+        // SAFETY: the range is inside the physical map and the frame allocator never
+        // hands out a module's frames (the kernel reserves them at boot), so nothing
+        // writes them while this slice lives.
+        Some(unsafe { core::slice::from_raw_parts(virt.as_ptr(), len as usize) })
+    }
+
+    /// Its page-aligned physical range, to keep out of the frame allocator.
+    pub fn reserved(&self) -> (u64, u64) {
+        (self.start & !0xfff, self.end.next_multiple_of(0x1000))
+    }
 }
 
 /// Reads the boot loader's information (`magic` and `info` as the trampoline passed
@@ -56,7 +88,22 @@ pub fn read_boot_info(magic: u32, info: u32) -> BootInfo {
         .filter(|r| r.memory_type() == multiboot::information::MemoryType::Available)
         .map(|r| (r.base_address(), r.base_address() + r.length()))
         .collect();
-    BootInfo { command_line, ram }
+    let modules = mb
+        .modules()
+        .into_iter()
+        .flatten()
+        .filter(|m| m.end >= m.start)
+        .map(|m| BootModule {
+            start: m.start,
+            end: m.end,
+            string: String::from(m.string.unwrap_or("")),
+        })
+        .collect();
+    BootInfo {
+        command_line,
+        ram,
+        modules,
+    }
 }
 
 /// Physical address of the end of the kernel image (its `.bss` included).

@@ -101,3 +101,29 @@ pub fn free(frame: PhysFrame<Size4KiB>) {
 pub fn free_count() -> u64 {
     FRAMES_MAP.lock().free_count
 }
+
+/// Frames the allocator manages (free or not).
+pub fn total_count() -> u64 {
+    FRAMES_MAP.lock().total
+}
+
+static ZERO_FRAME: spin::Once<PhysFrame<Size4KiB>> = spin::Once::new();
+
+/// Allocates the shared zero frame (once, at boot, before any process): the frame
+/// every read of untouched anonymous memory of a Linux process maps read-only.
+///
+/// # Panics
+/// If no frame is free at boot.
+pub fn init_zero_frame() {
+    ZERO_FRAME.call_once(|| alloc().expect("a frame for the zero page"));
+}
+
+/// The shared zero frame (see [`init_zero_frame`]); never freed, never written.
+///
+/// # Panics
+/// If [`init_zero_frame`] has not run.
+pub fn zero_frame() -> PhysFrame<Size4KiB> {
+    *ZERO_FRAME
+        .get()
+        .expect("frames::init_zero_frame not called")
+}

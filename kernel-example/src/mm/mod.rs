@@ -11,3 +11,4 @@ pub mod layout;
 pub mod paging;
 pub mod space;
 pub mod user;
+pub mod vma;

@@ -14,6 +14,10 @@ use x86_64::structures::paging::page_table::PageTableEntry;
 use x86_64::structures::paging::{PageTable, PageTableFlags as Flags, PhysFrame};
 use x86_64::{PhysAddr, VirtAddr};
 
+/// Page-table flag marking a mapping of the shared zero frame (read-only; a write
+/// gives the page a frame of its own, and unmapping never frees it).
+pub const ZERO_PAGE: Flags = Flags::BIT_9;
+
 /// The kernel's PML4 frame (the boot tables, minus the identity map).
 static KERNEL_ROOT: spin::Once<PhysFrame> = spin::Once::new();
 
@@ -55,11 +59,13 @@ fn index(va: u64, level: u32) -> usize {
 }
 
 /// The user half of one address space (the kernel half is shared with the kernel's
-/// tables). Dropping it frees the page-table frames; the owner unmaps (and frees)
-/// the leaf pages first.
+/// tables). Tables that map nothing any more are freed by [`PageTables::prune`], the
+/// rest when it is dropped; the owner unmaps (and frees) the leaf pages first.
 #[derive(Debug)]
 pub struct PageTables {
     root: PhysFrame,
+    /// Page-table frames below the root.
+    frames: u64,
 }
 
 impl PageTables {
@@ -75,7 +81,10 @@ impl PageTables {
                 new[i] = kernel[i].clone();
             }
         }
-        Some(PageTables { root: frame })
+        Some(PageTables {
+            root: frame,
+            frames: 0,
+        })
     }
 
     /// Switches the CPU to these tables.
@@ -116,6 +125,7 @@ impl PageTables {
             let entry = unsafe { &mut table(phys)[index(va, level)] };
             if entry.is_unused() {
                 let frame = frames::alloc()?;
+                self.frames += 1;
                 entry.set_frame(
                     frame,
                     Flags::PRESENT | Flags::WRITABLE | Flags::USER_ACCESSIBLE,
@@ -130,13 +140,32 @@ impl PageTables {
     /// Maps the user page at `va` to `frame`, user-accessible, writable if `writable`.
     /// `None` if a page-table frame could not be allocated.
     pub fn map(&mut self, va: u64, frame: PhysFrame, writable: bool) -> Option<()> {
-        let entry = self.leaf_mut(va)?;
         let mut flags = Flags::PRESENT | Flags::USER_ACCESSIBLE;
         if writable {
             flags |= Flags::WRITABLE;
         }
+        self.map_with(va, frame, flags)
+    }
+
+    /// Maps the user page at `va` to `frame` with exactly `flags` (which must include
+    /// `PRESENT | USER_ACCESSIBLE`). `None` if a page-table frame could not be
+    /// allocated.
+    pub fn map_with(&mut self, va: u64, frame: PhysFrame, flags: Flags) -> Option<()> {
+        let entry = self.leaf_mut(va)?;
         entry.set_frame(frame, flags);
         Some(())
+    }
+
+    /// Replaces the flags of the present page at `va` (flushing this CPU's TLB entry).
+    pub fn set_flags(&mut self, va: u64, flags: Flags) {
+        if self.translate(va).is_none() {
+            return;
+        }
+        if let Some(entry) = self.leaf_mut(va) {
+            let frame = PhysFrame::containing_address(entry.addr());
+            entry.set_frame(frame, flags);
+            x86_64::instructions::tlb::flush(VirtAddr::new(va));
+        }
     }
 
     /// The physical address and flags behind user address `va`, if present.
@@ -149,14 +178,15 @@ impl PageTables {
     }
 
     /// Removes the mapping of user page `va` (flushing this CPU's TLB entry; a
-    /// multi-CPU kernel would shoot down the others here) and returns its frame.
-    pub fn unmap(&mut self, va: u64) -> Option<PhysFrame> {
+    /// multi-CPU kernel would shoot down the others here) and returns its frame and
+    /// flags.
+    pub fn unmap(&mut self, va: u64) -> Option<(PhysFrame, Flags)> {
         self.translate(va)?;
         let entry = self.leaf_mut(va)?;
-        let frame = PhysFrame::containing_address(entry.addr());
+        let taken = (PhysFrame::containing_address(entry.addr()), entry.flags());
         entry.set_unused();
         x86_64::instructions::tlb::flush(VirtAddr::new(va));
-        Some(frame)
+        Some(taken)
     }
 
     /// The first present user page in `[start, end)`, skipping empty subtrees.
@@ -194,13 +224,95 @@ impl PageTables {
         walk(self.root.start_address(), 4, 0, start & !(PAGE - 1), end)
     }
 
-    /// Copies `dst.len()` bytes from user address `va`; fails (without faulting) at
-    /// the first address whose page is not present and user-readable.
-    pub fn copy_from_user(&self, va: u64, dst: &mut [u8]) -> Result<(), u64> {
-        match self.copy_prefix(va, dst) {
-            n if n == dst.len() => Ok(()),
-            n => Err(va.wrapping_add(n as u64)),
+    /// Page-table frames below the root (the user half's intermediate tables).
+    pub fn table_frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Frees the page tables under `[start, end)` that map nothing any more, clearing
+    /// the entries that pointed at them (and flushing this CPU's TLB, paging-structure
+    /// caches included, if any went). Returns how many frames came back.
+    pub fn prune(&mut self, start: u64, end: u64) -> u64 {
+        /// Prunes below the table at `phys` (level `level`, mapping from `base`);
+        /// returns whether it is empty now.
+        fn walk(
+            phys: PhysAddr,
+            level: u32,
+            base: u64,
+            start: u64,
+            end: u64,
+            freed: &mut u64,
+        ) -> bool {
+            let span = 1u64 << (12 + 9 * (level - 1));
+            let first = (start.saturating_sub(base) / span) as usize;
+            let last = ((end - 1).saturating_sub(base) / span).min(511) as usize;
+            for i in first..=last {
+                // SAFETY: `phys` is a page-table frame of the tree `&mut self` owns.
+                let entry = unsafe { &mut table(phys)[i] };
+                if level == 1 || entry.is_unused() {
+                    continue;
+                }
+                let lo = base + i as u64 * span;
+                if walk(
+                    entry.addr(),
+                    level - 1,
+                    lo,
+                    start.max(lo),
+                    end.min(lo + span),
+                    freed,
+                ) {
+                    frames::free(PhysFrame::containing_address(entry.addr()));
+                    entry.set_unused();
+                    *freed += 1;
+                }
+            }
+            // SAFETY: as above.
+            let all = unsafe { table(phys) };
+            all.iter().all(PageTableEntry::is_unused)
         }
+        let end = end.min(USER_END);
+        if start >= end {
+            return 0;
+        }
+        let mut freed = 0;
+        walk(self.root.start_address(), 4, 0, start, end, &mut freed);
+        if freed > 0 {
+            x86_64::instructions::tlb::flush_all();
+            self.frames -= freed;
+        }
+        freed
+    }
+
+    /// Copies as much of `src` to user address `va` as is writable, a page at a time,
+    /// stopping at the first page that is not present, user-accessible and writable;
+    /// returns the bytes copied.
+    pub fn copy_to_prefix(&self, va: u64, src: &[u8]) -> usize {
+        let mut done = 0usize;
+        while done < src.len() {
+            let Some(addr) = va.checked_add(done as u64) else {
+                break;
+            };
+            let Some((phys, flags)) = self.translate(addr) else {
+                break;
+            };
+            if !flags.contains(Flags::USER_ACCESSIBLE | Flags::WRITABLE) {
+                break;
+            }
+            let in_page = (PAGE - (addr & (PAGE - 1))) as usize;
+            let n = in_page.min(src.len() - done);
+            // SAFETY: `phys..phys+n` lies in one present, writable user page of this
+            // tree, reached through the physical map and kept mapped by `&self`;
+            // `src` is a distinct kernel buffer.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    src[done..].as_ptr(),
+                    phys_to_virt(phys).as_mut_ptr::<u8>(),
+                    n,
+                )
+            };
+            done += n;
+        }
+        done
     }
 
     /// Copies as much of `dst.len()` bytes from user address `va` as is readable,

@@ -22,16 +22,16 @@ impl UserMemory {
         UserMemory { tables }
     }
 
-    /// Copies `dst.len()` bytes from `va`; `Err(address)` at the first address that is
-    /// not present and user-readable (nothing faults).
-    pub fn copy_from_user(&self, va: u64, dst: &mut [u8]) -> Result<(), u64> {
-        self.tables.lock().copy_from_user(va, dst)
-    }
-
     /// Copies as many of `dst.len()` bytes from `va` as are readable (one bounded
     /// copy, a page at a time); returns how many.
     pub fn copy_prefix(&self, va: u64, dst: &mut [u8]) -> usize {
         self.tables.lock().copy_prefix(va, dst)
+    }
+
+    /// Copies as much of `src` to `va` as is present and writable (one bounded copy,
+    /// a page at a time); returns how many bytes.
+    pub fn copy_to_prefix(&self, va: u64, src: &[u8]) -> usize {
+        self.tables.lock().copy_to_prefix(va, src)
     }
 
     /// Runs `access` on the physical-map address of the `bytes`-wide, aligned user

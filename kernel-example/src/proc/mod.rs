@@ -7,3 +7,4 @@
 pub mod process;
 pub mod run;
 pub mod traps;
+pub mod uaccess;

@@ -1,15 +1,17 @@
-//! A process: its mm, its XSAVE area, what it did, and how it ended; and which one
-//! is running.
+//! A process: its mm, its XSAVE area, the ABI it speaks ([`Abi`]: the ABIs live
+//! above this layer and plug in through it), what it did, and how it ended; and which
+//! one is running.
 //!
 //! Everything that changes while the process runs is behind atomics or a lock: the
 //! running process is reached as `&'static Process` from trap handlers, so nothing
 //! here may need `&mut`.
 
-use crate::abi::native::REPORT_KEYS;
+use crate::arch::trap::TrapFrame;
 use crate::arch::xsave::XsaveArea;
 use crate::mm::space::Mm;
 use crate::mm::user::UserMemory;
 use crate::mpx_glue::ProcessMm;
+use alloc::boxed::Box;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 /// Why a process was killed.
@@ -32,6 +34,9 @@ pub enum KillReason {
     Exception(u64),
     /// A bad system call number.
     BadSyscall(u64),
+    /// A signal the process sent itself (`kill`, `tgkill`: `abort` does), whose
+    /// default action ends it.
+    Signal(u64),
 }
 
 /// How a process ended.
@@ -43,13 +48,43 @@ pub enum Exit {
     Killed(KillReason),
 }
 
+/// How a system call was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyscallEntry {
+    /// `int 0x80`.
+    Int80,
+    /// The `syscall` instruction.
+    Syscall,
+}
+
+/// What happens after a system call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Return to the process (the ABI wrote its result into the frame).
+    Continue,
+    /// The process ends.
+    End(Exit),
+}
+
+/// A process ABI.
+pub trait Abi: Send + Sync {
+    /// Serves the system call in `frame`, made through `entry`, for `process`. Called
+    /// with no lock held.
+    fn syscall(&self, process: &Process, frame: &mut TrapFrame, entry: SyscallEntry) -> Flow;
+}
+
 /// [`Process::reports`] value meaning "not reported".
 pub const NOT_REPORTED: u64 = u64::MAX;
+
+/// Numbers a program may report to the harness (`Process::reports`).
+pub const REPORT_KEYS: usize = 3;
 
 /// A process: its mm (behind the lock its MPX manager owns) and XSAVE area.
 pub struct Process {
     /// The mm, behind the mm lock its manager owns.
     pub mm: ProcessMm,
+    /// The ABI the process speaks (its system calls, and its own state).
+    pub abi: Box<dyn Abi>,
     /// The kernel's access to the process's user memory.
     pub user: UserMemory,
     /// Saved extended state; component 4 carries `BNDCFGU`.
@@ -74,11 +109,13 @@ pub struct Process {
 }
 
 impl Process {
-    /// A process over `mm`, management off; `audit_unmaps` as [`Process::audit`] says.
-    pub fn new(mm: Mm, audit_unmaps: bool) -> Process {
+    /// A process over `mm` speaking `abi`, management off; `audit_unmaps` as
+    /// [`Process::audit`] says.
+    pub fn new(mm: Mm, abi: Box<dyn Abi>, audit_unmaps: bool) -> Process {
         let user = mm.user_memory();
         Process {
             mm: ProcessMm::new(mm),
+            abi,
             user,
             xsave: spin::Mutex::new(XsaveArea::new()),
             mmap_calls: AtomicU64::new(0),
@@ -127,7 +164,7 @@ impl Process {
         let resident = self.mm.resident_table_bytes();
         let (table_vmas, table_frames) = {
             let mm = self.mm.read();
-            (mm.table_vmas(), mm.table_frames())
+            (mm.vmas().table_vmas(), mm.table_frames())
         };
         let managed = self.mm.is_managed();
         let mut ok = true;

@@ -1,35 +1,33 @@
-//! Running one process to completion: build its address space, enter ring 3 with
+//! Running one process to completion: activate its address space, enter ring 3 with
 //! `iretq` after saving the kernel's callee-saved registers, and get control back
 //! when the process exits or is killed ([`kill_current`] restores those registers
 //! and returns from the entry call, abandoning the trap stack it ran on).
+//!
+//! What a process starts with (its address space, entry point and stack) is built by
+//! its ABI ([`Start`]); this layer runs it and reports what it left behind.
 
-use super::process::{self, Exit, Process, NOT_REPORTED};
-use crate::abi::native::REPORT_KEYS;
-use crate::arch::gdt;
-use crate::mm::layout::PAGE;
+use super::process::{self, Abi, Exit, Process, NOT_REPORTED, REPORT_KEYS};
+use crate::arch::{cpu, gdt};
 use crate::mm::paging;
-use crate::mm::space::{Backing, Mm};
+use crate::mm::space::Mm;
 use crate::mm::{frames, heap};
 use alloc::boxed::Box;
 use core::sync::atomic::Ordering;
 use mpx::arch::xsave::{XSTATE_BNDCSR, XSTATE_BNDREGS};
 use mpx::manager::Statistics;
-use mpx::mm::VmaKind;
 
-/// Where the ring-3 program image is mapped (linker.ld's `USER_IMAGE_VMA`).
-pub const USER_IMAGE_BASE: u64 = 0x40_0000;
-/// Top of the user stack.
-pub const USER_STACK_TOP: u64 = 0x7000_0000_0000;
-/// Size of the user stack mapping (populated on demand).
-pub const USER_STACK_SIZE: u64 = 256 * 1024;
-
-/// The program image to map at [`USER_IMAGE_BASE`]: physical address and length.
-#[derive(Clone, Copy, Debug)]
-pub struct Image {
-    /// Physical address of the image (page aligned).
-    pub phys: u64,
-    /// Length in bytes (a page multiple).
-    pub len: u64,
+/// A process ready to run, as its ABI built it.
+pub struct Start {
+    /// Its address space, with its program and stack mapped.
+    pub mm: Mm,
+    /// The ABI it speaks.
+    pub abi: Box<dyn Abi>,
+    /// Where it starts.
+    pub entry: u64,
+    /// Its initial stack pointer.
+    pub stack: u64,
+    /// Its first argument register (`rdi`); every other register starts at 0.
+    pub arg: u64,
 }
 
 /// How the harness wants a process watched.
@@ -40,7 +38,7 @@ pub struct RunOptions {
     pub audit_unmaps: bool,
 }
 
-/// What a finished process leaves behind for the scenario checks.
+/// What a finished process leaves behind for the checks.
 #[derive(Clone, Copy, Debug)]
 pub struct Outcome {
     /// How it ended.
@@ -51,9 +49,11 @@ pub struct Outcome {
     pub table_frames_end: u64,
     /// Peak of frames in bounds-table VMAs.
     pub table_frames_peak: u64,
-    /// Free frames before the process was created minus after it was torn down.
+    /// Free frames before the process was created minus after it was torn down
+    /// (counted from `frames_before`, which the caller takes before building the
+    /// process's address space).
     pub frames_leaked: i64,
-    /// Heap bytes in use after teardown minus before the process was created.
+    /// Heap bytes in use after teardown minus `heap_before`.
     pub heap_leaked: isize,
     /// Times the kernel's table bookkeeping disagreed with the manager's.
     pub invariant_failures: u64,
@@ -63,6 +63,23 @@ pub struct Outcome {
     pub munmap_calls: u64,
     /// What the program reported, by `REPORT_*` key.
     pub reports: [Option<u64>; REPORT_KEYS],
+}
+
+/// The frame and heap counts before a process, to check after it.
+#[derive(Clone, Copy, Debug)]
+pub struct Baseline {
+    frames: u64,
+    heap: usize,
+}
+
+impl Baseline {
+    /// The counts now (take it before building the process's address space).
+    pub fn now() -> Baseline {
+        Baseline {
+            frames: frames::free_count(),
+            heap: heap::used(),
+        }
+    }
 }
 
 extern "C" {
@@ -82,32 +99,14 @@ pub fn kill_current(exit: Exit) -> ! {
     unsafe { mpx_leave_user(rsp) }
 }
 
-/// Runs the ring-3 program at `entry` of `image` to completion.
-///
-/// # Panics
-/// If there is no memory for a process at all (the scenarios size themselves well
-/// within the machine).
-pub fn run(image: Image, entry: u64, arg: u64, options: RunOptions) -> Outcome {
-    let free_before = frames::free_count();
-    let heap_before = heap::used();
-    let mut mm = Mm::new().expect("out of memory for a process");
-    mm.map(
-        Some(USER_IMAGE_BASE),
-        image.len,
-        VmaKind::Data,
-        Backing::Image { phys: image.phys },
-        false,
-    )
-    .expect("map the program image");
-    mm.map(
-        Some(USER_STACK_TOP - USER_STACK_SIZE),
-        USER_STACK_SIZE,
-        VmaKind::Data,
-        Backing::Anonymous,
-        true,
-    )
-    .expect("map the stack");
-    let process: &Process = Box::leak(Box::new(Process::new(mm, options.audit_unmaps)));
+/// Runs the process `start` describes to completion; `baseline` was taken before
+/// its address space was built.
+pub fn run(start: Start, baseline: Baseline, options: RunOptions) -> Outcome {
+    let process: &Process = Box::leak(Box::new(Process::new(
+        start.mm,
+        start.abi,
+        options.audit_unmaps,
+    )));
     // SAFETY: the leaked box stays alive and unmoved until `Box::from_raw` below,
     // after `clear_current`; it is only used through shared references.
     unsafe { process::set_current(process) };
@@ -115,19 +114,20 @@ pub fn run(image: Image, entry: u64, arg: u64, options: RunOptions) -> Outcome {
     // Load the task's MPX state (BNDCFGU disabled, bound registers INIT).
     process.xsave.lock().restore(XSTATE_BNDREGS | XSTATE_BNDCSR);
     let sel = gdt::selectors();
-    // SAFETY: entry and stack are mapped user memory of this process; the saved-rsp
-    // slot is an atomic in the process, which outlives the call.
+    // SAFETY: entry and stack are mapped user memory of this process (its ABI built
+    // them); the saved-rsp slot is an atomic in the process, which outlives the call.
     unsafe {
         mpx_enter_user(
-            entry,
-            USER_STACK_TOP - 8,
+            start.entry,
+            start.stack,
             process.kernel_rsp.as_ptr(),
             u64::from(sel.user_code.0),
             u64::from(sel.user_data.0),
-            arg,
+            start.arg,
         )
     };
     paging::activate_kernel();
+    cpu::set_fs_base(0);
     process::clear_current();
     process.audit("at exit");
     let stats = process.mm.statistics();
@@ -154,16 +154,14 @@ pub fn run(image: Image, entry: u64, arg: u64, options: RunOptions) -> Outcome {
         stats,
         table_frames_end,
         table_frames_peak,
-        frames_leaked: free_before as i64 - frames::free_count() as i64,
-        heap_leaked: heap::used() as isize - heap_before as isize,
+        frames_leaked: baseline.frames as i64 - frames::free_count() as i64,
+        heap_leaked: heap::used() as isize - baseline.heap as isize,
         invariant_failures,
         mmap_calls,
         munmap_calls,
         reports,
     }
 }
-
-const _: () = assert!(USER_IMAGE_BASE.is_multiple_of(PAGE) && USER_STACK_SIZE.is_multiple_of(PAGE));
 
 core::arch::global_asm!(
     r#"

@@ -2,31 +2,43 @@
 //! demand paging, `#BR`, and every other exception, which ends the process like a
 //! signal would. The kernel carries on.
 
-use super::process::{with_current, Exit, KillReason};
+use super::process::{with_current, Exit, Flow, KillReason, SyscallEntry};
 use super::run::kill_current;
 use crate::arch::trap::{exception_name, TrapFrame};
+use crate::mm::space::Access;
 use crate::mpx_glue::{BrVerdict, PageFaultError};
 use mpx::violation::MAX_INSTRUCTION_LEN;
 
-/// `#PF` from ring 3: demand paging for the running process; a fault no VMA allows
-/// (or a protection fault) kills it, like SIGSEGV.
+/// `#PF` from ring 3: demand paging (and copy on write of the zero page) for the
+/// running process; a fault no VMA allows kills it, like SIGSEGV.
 pub fn page_fault(frame: &mut TrapFrame) {
     let address = x86_64::registers::control::Cr2::read_raw();
-    let write = frame.error_code & 2 != 0;
-    let protection = frame.error_code & 1 != 0;
-    let resolved = with_current(|p| {
-        if protection {
-            return false;
-        }
-        match p.mm.page_fault(address, write) {
+    let code = frame.error_code;
+    let access = if code & (1 << 4) != 0 {
+        Access::Exec
+    } else if code & 2 != 0 {
+        Access::Write
+    } else {
+        Access::Read
+    };
+    // A reserved-bit fault is never the process's to resolve.
+    let resolved = code & (1 << 3) == 0
+        && with_current(|p| match p.mm.page_fault(address, access) {
             Ok(()) => true,
             Err(PageFaultError::NotAllowed) => false,
+            Err(PageFaultError::OutOfMemory) => {
+                kprintln!(
+                    "process killed: out of memory for the page at {:#x} ({} frames free)",
+                    address,
+                    crate::mm::frames::free_count()
+                );
+                false
+            }
             Err(PageFaultError::Lock(e)) => {
                 kprintln!("page fault: mm lock unavailable ({})", e);
                 false
             }
-        }
-    });
+        });
     if !resolved {
         kprintln!(
             "process killed: segmentation fault at {:#x} (rip {:#x}, error {:#x})",
@@ -35,6 +47,22 @@ pub fn page_fault(frame: &mut TrapFrame) {
             frame.error_code
         );
         kill_current(Exit::Killed(KillReason::SegmentationFault(address)));
+    }
+}
+
+/// `int 0x80` from ring 3: the process's ABI serves it.
+pub fn syscall_int80(frame: &mut TrapFrame) {
+    syscall(frame, SyscallEntry::Int80);
+}
+
+/// The `syscall` instruction from ring 3: the process's ABI serves it.
+pub fn syscall_instruction(frame: &mut TrapFrame) {
+    syscall(frame, SyscallEntry::Syscall);
+}
+
+fn syscall(frame: &mut TrapFrame, entry: SyscallEntry) {
+    if let Flow::End(exit) = with_current(|p| p.abi.syscall(p, frame, entry)) {
+        kill_current(exit);
     }
 }
 

@@ -42,6 +42,9 @@ pub const STAT_TABLE_FRAMES: u64 = 3;
 pub const STAT_BYTES_RELEASED: u64 = 4;
 /// Statistic: free physical frames in the whole machine (the frame allocator's count).
 pub const STAT_FREE_FRAMES: u64 = 5;
+/// Statistic: frames of this process's page tables (an unmap may free some that map
+/// nothing any more).
+pub const STAT_PAGE_TABLE_FRAMES: u64 = 6;
 
 /// Report key: `mmap` calls the program made.
 pub const REPORT_MMAPS: u64 = 0;
@@ -49,8 +52,6 @@ pub const REPORT_MMAPS: u64 = 0;
 pub const REPORT_MUNMAPS: u64 = 1;
 /// Report key: bounds stores (`BNDSTX`) the program executed.
 pub const REPORT_STORES: u64 = 2;
-/// Number of report keys.
-pub const REPORT_KEYS: usize = 3;
 
 /// Invalid argument.
 pub const EINVAL: u64 = 22;

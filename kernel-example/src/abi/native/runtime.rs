@@ -43,6 +43,14 @@ pub(super) fn stat(which: u64) -> u64 {
     sys(SYS_MPX_STAT, which, 0, 0)
 }
 
+/// Free frames plus this process's page-table frames: what stays the same when the
+/// kernel frees a page table that maps nothing any more, so that the difference
+/// across an unmap counts exactly the data and bounds-table frames it returned.
+#[inline(always)]
+pub(super) fn free_frames() -> u64 {
+    stat(STAT_FREE_FRAMES) + stat(STAT_PAGE_TABLE_FRAMES)
+}
+
 #[inline(always)]
 pub(super) fn mmap_fixed(addr: u64, len: u64) -> bool {
     sys(SYS_MMAP, addr, len, MAP_FIXED) == addr

@@ -5,10 +5,10 @@ use super::*;
 use crate::arch::trap::TrapFrame;
 use crate::mm::frames;
 use crate::mm::layout::PAGE;
-use crate::mm::space::Backing;
+use crate::mm::space::{At, MapRequest};
+use crate::mm::vma::{Backing, Prot, VmaName};
 use crate::mpx_glue::EnableRefusal;
-use crate::proc::process::{with_current, Exit, KillReason, Process, NOT_REPORTED};
-use crate::proc::run::kill_current;
+use crate::proc::process::{Abi, Exit, Flow, KillReason, Process, SyscallEntry, NOT_REPORTED};
 use core::sync::atomic::Ordering;
 use mpx::mm::{MmError, VmaKind};
 
@@ -24,38 +24,42 @@ fn mm_errno(e: MmError) -> u64 {
     })
 }
 
-/// Handles the system call in `frame` and writes the result to `frame.rax`.
-pub fn handle(frame: &mut TrapFrame) {
-    let (a, b, c) = (frame.rdi, frame.rsi, frame.rdx);
-    let number = frame.rax;
-    let result = with_current(|p| match number {
-        SYS_EXIT => None,
-        SYS_WRITE => Some(write(p, a, b)),
-        SYS_MMAP => Some(mmap(p, a, b, c)),
-        SYS_MUNMAP => Some(munmap(p, a, b)),
-        SYS_MPX_ENABLE => Some(mpx_enable(p, a)),
-        SYS_MPX_DISABLE => {
-            p.mm.disable();
-            Some(0)
+/// The native ABI (no state of its own: everything is in the process).
+#[derive(Debug)]
+pub struct Native;
+
+impl Abi for Native {
+    fn syscall(&self, p: &Process, frame: &mut TrapFrame, entry: SyscallEntry) -> Flow {
+        if entry != SyscallEntry::Int80 {
+            kprintln!("process killed: `syscall` in a native program");
+            return Flow::End(Exit::Killed(KillReason::BadSyscall(frame.rax)));
         }
-        SYS_MPX_STAT => Some(mpx_stat(p, a)),
-        SYS_REPORT => Some(report(p, a, b)),
-        _ => None,
-    });
-    match (number, result) {
-        (_, Some(value)) => frame.rax = value,
-        (SYS_EXIT, None) => kill_current(Exit::Code(a)),
-        (n, None) => {
-            kprintln!("process killed: bad system call {}", n);
-            kill_current(Exit::Killed(KillReason::BadSyscall(n)))
-        }
+        let (a, b, c) = (frame.rdi, frame.rsi, frame.rdx);
+        frame.rax = match frame.rax {
+            SYS_EXIT => return Flow::End(Exit::Code(a)),
+            SYS_WRITE => write(p, a, b),
+            SYS_MMAP => mmap(p, a, b, c),
+            SYS_MUNMAP => munmap(p, a, b),
+            SYS_MPX_ENABLE => mpx_enable(p, a),
+            SYS_MPX_DISABLE => {
+                p.mm.disable();
+                0
+            }
+            SYS_MPX_STAT => mpx_stat(p, a),
+            SYS_REPORT => report(p, a, b),
+            n => {
+                kprintln!("process killed: bad system call {}", n);
+                return Flow::End(Exit::Killed(KillReason::BadSyscall(n)));
+            }
+        };
+        Flow::Continue
     }
 }
 
 fn write(p: &Process, ptr: u64, len: u64) -> u64 {
     let mut buf = [0u8; 256];
     let len = len.min(buf.len() as u64) as usize;
-    match p.user.copy_from_user(ptr, &mut buf[..len]) {
+    match crate::proc::uaccess::copy_from_user(p, ptr, &mut buf[..len]) {
         Ok(()) => {
             crate::arch::serial::write_bytes(&buf[..len]);
             len as u64
@@ -69,9 +73,21 @@ fn mmap(p: &Process, addr: u64, len: u64, flags: u64) -> u64 {
         Some(l) if len != 0 => l & !(PAGE - 1),
         _ => return errno(EINVAL),
     };
-    let at = (flags & MAP_FIXED != 0).then_some(addr);
+    let at = if flags & MAP_FIXED != 0 {
+        At::Exactly(addr)
+    } else {
+        At::Anywhere
+    };
     p.mmap_calls.fetch_add(1, Ordering::Relaxed);
-    p.mm.with_write(|mm| mm.map(at, len, VmaKind::Data, Backing::Anonymous, true))
+    let request = MapRequest {
+        at,
+        len,
+        kind: VmaKind::Data,
+        backing: Backing::Anonymous,
+        prot: Prot::READ | Prot::WRITE,
+        name: VmaName::None,
+    };
+    p.mm.with_write(|mm| mm.map(request))
         .unwrap_or_else(mm_errno)
 }
 
@@ -138,6 +154,7 @@ fn mpx_stat(p: &Process, which: u64) -> u64 {
         STAT_TABLE_FRAMES => p.mm.read().table_frames(),
         STAT_BYTES_RELEASED => stats.bytes_released,
         STAT_FREE_FRAMES => frames::free_count(),
+        STAT_PAGE_TABLE_FRAMES => p.mm.read().page_table_frames(),
         _ => errno(EINVAL),
     }
 }

@@ -4,9 +4,15 @@
 mod hostile;
 mod spans;
 
-use crate::proc::run::Image;
+use super::syscall::Native;
+use crate::mm::layout::PAGE;
+use crate::mm::space::{At, MapRequest, Mm, Policy};
+use crate::mm::vma::{Backing, Placement, Prot, VmaName};
+use crate::proc::run::Start;
+use alloc::boxed::Box;
 use core::arch::asm;
 use hostile::*;
+use mpx::mm::VmaKind;
 use spans::*;
 
 /// The ring-3 programs the kernel can start.
@@ -75,7 +81,7 @@ impl Program {
 }
 
 /// Where the user image is in physical memory (page multiples).
-pub fn image() -> Image {
+fn image() -> (u64, u64) {
     let (phys, start, end): (u64, u64, u64);
     // SAFETY: loads linker-script symbols as absolute constants.
     unsafe {
@@ -83,8 +89,59 @@ pub fn image() -> Image {
              "movabs {}, offset __user_image_end",
              out(reg) phys, out(reg) start, out(reg) end, options(nomem, nostack));
     }
-    Image {
-        phys,
-        len: end - start,
+    (phys, end - start)
+}
+
+/// Where the ring-3 program image is mapped (linker.ld's `USER_IMAGE_VMA`).
+pub const USER_IMAGE_BASE: u64 = 0x40_0000;
+/// Top of the user stack.
+pub const USER_STACK_TOP: u64 = 0x7000_0000_0000;
+/// Size of the user stack mapping (populated on demand).
+pub const USER_STACK_SIZE: u64 = 256 * 1024;
+/// Lowest address `mmap` picks by itself.
+pub const MMAP_BASE: u64 = 0x1000_0000_0000;
+
+/// A native process running `program` with `arg` in `rdi`: the image and a stack
+/// mapped, frames for every page touched (no zero page: the programs count frames).
+///
+/// # Panics
+/// If there is no memory for a process at all (the scenarios size themselves well
+/// within the machine).
+pub fn start(program: Program, arg: u64) -> Start {
+    let policy = Policy {
+        placement: Placement::BottomUp(MMAP_BASE),
+        floor: PAGE,
+        zero_page_reads: false,
+    };
+    let mut mm = Mm::new(policy).expect("out of memory for a process");
+    let (phys, len) = image();
+    let data = |at, len, backing, prot| MapRequest {
+        at: At::Exactly(at),
+        len,
+        kind: VmaKind::Data,
+        backing,
+        prot,
+        name: VmaName::None,
+    };
+    mm.map(data(
+        USER_IMAGE_BASE,
+        len,
+        Backing::Image { phys },
+        Prot::READ | Prot::EXEC,
+    ))
+    .expect("map the program image");
+    mm.map(data(
+        USER_STACK_TOP - USER_STACK_SIZE,
+        USER_STACK_SIZE,
+        Backing::Anonymous,
+        Prot::READ | Prot::WRITE,
+    ))
+    .expect("map the stack");
+    Start {
+        mm,
+        abi: Box::new(Native),
+        entry: program.entry(),
+        stack: USER_STACK_TOP - 8,
+        arg,
     }
 }

@@ -76,9 +76,9 @@ fn free() -> u64 {
     check!(stat(STAT_TABLES_ALLOCATED) == N, 3);
     check!(stat(STAT_TABLE_FRAMES) == N, 4);
     // The data pages were never touched: exactly the N table frames come back.
-    let free = stat(STAT_FREE_FRAMES);
+    let free = free_frames();
     check!(munmap(DATA_BASE, N * SPAN) == 0, 5);
-    check!(stat(STAT_FREE_FRAMES) == free + N, 9);
+    check!(free_frames() == free + N, 9);
     check!(stat(STAT_TABLES_FREED) == N, 6);
     check!(stat(STAT_LIVE_TABLES) == 0, 7);
     check!(stat(STAT_TABLE_FRAMES) == 0, 8);
@@ -113,10 +113,10 @@ fn partial() -> u64 {
     let entry = peek(entry_addr(bd, p));
     check!(entry & 1 == 1, 5);
     let table = entry & !7;
-    let free = stat(STAT_FREE_FRAMES);
+    let free = free_frames();
     check!(munmap(a, HALF) == 0, 6);
     // The table page that described only the unmapped half came back.
-    check!(stat(STAT_FREE_FRAMES) == free + 1, 19);
+    check!(free_frames() == free + 1, 19);
     check!(stat(STAT_TABLES_FREED) == 0, 7);
     check!(stat(STAT_LIVE_TABLES) == 1, 8);
     check!(stat(STAT_TABLE_FRAMES) == 1, 9);
@@ -129,9 +129,9 @@ fn partial() -> u64 {
     let (lower, upper) = bndldx1(q, q);
     check!(lower == q && upper == !(q + 7), 14);
     // The rest of the table goes with the last mapping of the span.
-    let free = stat(STAT_FREE_FRAMES);
+    let free = free_frames();
     check!(munmap(b, HALF) == 0, 15);
-    check!(stat(STAT_FREE_FRAMES) == free + 2, 20);
+    check!(free_frames() == free + 2, 20);
     check!(stat(STAT_TABLES_FREED) == 1, 16);
     check!(stat(STAT_TABLE_FRAMES) == 0, 17);
     check!(peek(entry_addr(bd, p)) == 0, 18);
@@ -213,9 +213,9 @@ fn load_alloc() -> u64 {
     check!(stat(STAT_TABLES_ALLOCATED) == 1, 4);
     check!(peek(entry_addr(bd, p)) & 1 == 1, 5);
     check!(stat(STAT_TABLE_FRAMES) == 1, 6);
-    let free = stat(STAT_FREE_FRAMES);
+    let free = free_frames();
     check!(munmap(DATA_BASE, SPAN) == 0, 7);
-    check!(stat(STAT_FREE_FRAMES) == free + 1, 10);
+    check!(free_frames() == free + 1, 10);
     check!(stat(STAT_TABLES_FREED) == 1, 8);
     check!(stat(STAT_TABLE_FRAMES) == 0, 9);
     0
@@ -239,9 +239,9 @@ fn table_unmap() -> u64 {
     check!(stat(STAT_TABLES_ALLOCATED) == 1, 3);
     let entry = peek(entry_addr(bd, p));
     check!(entry & 1 == 1, 4);
-    let free = stat(STAT_FREE_FRAMES);
+    let free = free_frames();
     check!(munmap(entry & !7, TABLE_SIZE) == 0, 5);
-    check!(stat(STAT_FREE_FRAMES) == free + 1, 16);
+    check!(free_frames() == free + 1, 16);
     check!(peek(entry_addr(bd, p)) == 0, 6);
     check!(stat(STAT_TABLES_FREED) == 1, 7);
     check!(stat(STAT_LIVE_TABLES) == 0, 8);

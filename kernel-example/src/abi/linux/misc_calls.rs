@@ -1,0 +1,227 @@
+//! The rest: identities, `uname`, `arch_prctl`, limits, randomness, clocks and
+//! sleeping.
+
+use super::errno::*;
+use super::state::{Args, Linux, SysResult, PID};
+use crate::arch::time::{self, NANOS};
+use crate::arch::{cpu, random};
+use crate::mm::frames;
+use crate::mm::layout::PAGE;
+use crate::proc::process::Process;
+use crate::proc::uaccess::{copy_from_user, copy_to_user, copy_to_user_prefix};
+use alloc::vec;
+
+/// `uname`'s release: glibc wants at least 3.2; MPX management existed 3.19-5.5.
+pub const RELEASE: &str = "5.5.0-mpx";
+
+pub(super) fn call(_l: &Linux, p: &Process, number: u64, a: Args) -> SysResult {
+    use nr::*;
+    match number {
+        GETPID | GETTID => Ok(PID),
+        GETPPID => Ok(0),
+        GETUID | GETGID | GETEUID | GETEGID => Ok(0),
+        SCHED_YIELD => Ok(0),
+        SET_TID_ADDRESS => Ok(PID),
+        SET_ROBUST_LIST => {
+            // One `struct robust_list_head` (24 bytes) or nothing.
+            if a.get(1) == 24 {
+                Ok(0)
+            } else {
+                Err(EINVAL)
+            }
+        }
+        UNAME => uname(p, a.get(0)),
+        SYSINFO => sysinfo(p, a.get(0)),
+        ARCH_PRCTL => arch_prctl(p, a.get(0), a.get(1)),
+        GETRLIMIT => rlimit(p, a.get(0), Some(a.get(1))),
+        PRLIMIT64 => {
+            if a.get(0) != 0 && a.get(0) != PID {
+                return Err(ESRCH);
+            }
+            if a.get(2) != 0 {
+                // A new limit: read (so that a bad pointer is EFAULT), accepted, not
+                // enforced.
+                let mut new = [0u8; 16];
+                copy_from_user(p, a.get(2), &mut new).map_err(|_| EFAULT)?;
+            }
+            rlimit(p, a.get(1), Some(a.get(3)).filter(|&old| old != 0))
+        }
+        GETRANDOM => {
+            let (buf, len, flags) = (a.get(0), a.get(1), a.get(2));
+            if flags & !7 != 0 {
+                return Err(EINVAL);
+            }
+            let len = len.min(1 << 25);
+            let mut bytes = vec![0u8; len as usize];
+            random::fill(&mut bytes);
+            // As Linux: a buffer that runs into an unmapped page gets what fits.
+            match copy_to_user_prefix(p, buf, &bytes) {
+                0 => Err(EFAULT),
+                n => Ok(n as u64),
+            }
+        }
+        CLOCK_GETTIME => {
+            let now = clock(a.get(0))?;
+            write_timespec(p, a.get(1), now)
+        }
+        CLOCK_GETRES => {
+            clock(a.get(0))?;
+            if a.get(1) == 0 {
+                return Ok(0);
+            }
+            write_timespec(p, a.get(1), 1)
+        }
+        GETTIMEOFDAY => {
+            let now = time::realtime_ns();
+            if a.get(0) != 0 {
+                let mut tv = [0u8; 16];
+                tv[..8].copy_from_slice(&(now / NANOS).to_le_bytes());
+                tv[8..].copy_from_slice(&((now % NANOS) / 1000).to_le_bytes());
+                copy_to_user(p, a.get(0), &tv).map_err(|_| EFAULT)?;
+            }
+            if a.get(1) != 0 {
+                copy_to_user(p, a.get(1), &[0u8; 8]).map_err(|_| EFAULT)?;
+            }
+            Ok(0)
+        }
+        TIME => {
+            let seconds = time::realtime_ns() / NANOS;
+            if a.get(0) != 0 {
+                copy_to_user(p, a.get(0), &seconds.to_le_bytes()).map_err(|_| EFAULT)?;
+            }
+            Ok(seconds)
+        }
+        NANOSLEEP => {
+            let duration = read_timespec(p, a.get(0))?;
+            time::wait_until(time::monotonic_ns().saturating_add(duration));
+            Ok(0)
+        }
+        CLOCK_NANOSLEEP => {
+            const TIMER_ABSTIME: u64 = 1;
+            let (clk, flags, request) = (a.get(0), a.get(1), a.get(2));
+            let now = clock(clk)?;
+            let value = read_timespec(p, request)?;
+            let wait = if flags & TIMER_ABSTIME != 0 {
+                value.saturating_sub(now)
+            } else {
+                value
+            };
+            time::wait_until(time::monotonic_ns().saturating_add(wait));
+            Ok(0)
+        }
+        _ => Err(ENOSYS),
+    }
+}
+
+/// The time of clock `id` in nanoseconds (`EINVAL` for an unknown clock).
+fn clock(id: u64) -> Result<u64, i64> {
+    match id {
+        // REALTIME, REALTIME_COARSE, REALTIME_ALARM, TAI
+        0 | 5 | 8 | 11 => Ok(time::realtime_ns()),
+        // MONOTONIC, the CPU-time clocks (one process, always running), MONOTONIC_RAW,
+        // MONOTONIC_COARSE, BOOTTIME, BOOTTIME_ALARM
+        1 | 2 | 3 | 4 | 6 | 7 | 9 => Ok(time::monotonic_ns()),
+        _ => Err(EINVAL),
+    }
+}
+
+fn write_timespec(p: &Process, va: u64, ns: u64) -> SysResult {
+    let mut ts = [0u8; 16];
+    ts[..8].copy_from_slice(&(ns / NANOS).to_le_bytes());
+    ts[8..].copy_from_slice(&(ns % NANOS).to_le_bytes());
+    copy_to_user(p, va, &ts).map_err(|_| EFAULT)?;
+    Ok(0)
+}
+
+/// A `struct timespec` from user memory, in nanoseconds (`EINVAL` unless
+/// `0 <= tv_nsec < 10^9` and `tv_sec >= 0`).
+fn read_timespec(p: &Process, va: u64) -> Result<u64, i64> {
+    let mut ts = [0u8; 16];
+    copy_from_user(p, va, &mut ts).map_err(|_| EFAULT)?;
+    let sec = i64::from_le_bytes(ts[..8].try_into().expect("8 bytes"));
+    let nsec = i64::from_le_bytes(ts[8..].try_into().expect("8 bytes"));
+    if sec < 0 || !(0..NANOS as i64).contains(&nsec) {
+        return Err(EINVAL);
+    }
+    Ok((sec as u64)
+        .saturating_mul(NANOS)
+        .saturating_add(nsec as u64))
+}
+
+/// `sysinfo`: uptime, RAM (total and free frames) and one process; no swap, no load.
+fn sysinfo(p: &Process, buf: u64) -> SysResult {
+    // `struct sysinfo` on x86-64 (112 bytes): uptime at 0, loads[3] at 8, totalram at
+    // 32, freeram at 40, ..., procs (u16) at 80, mem_unit (u32) at 104.
+    let mut info = [0u8; 112];
+    let mut put = |offset: usize, bytes: &[u8]| {
+        info[offset..offset + bytes.len()].copy_from_slice(bytes);
+    };
+    put(0, &(time::monotonic_ns() / NANOS).to_le_bytes());
+    put(32, &(frames::total_count() * PAGE).to_le_bytes());
+    put(40, &(frames::free_count() * PAGE).to_le_bytes());
+    put(80, &1u16.to_le_bytes());
+    put(104, &1u32.to_le_bytes());
+    copy_to_user(p, buf, &info).map_err(|_| EFAULT)?;
+    Ok(0)
+}
+
+fn uname(p: &Process, buf: u64) -> SysResult {
+    let mut uts = [0u8; 65 * 6];
+    let fields = [
+        "Linux",
+        "mpx",
+        RELEASE,
+        "#1 SMP mpx example kernel",
+        "x86_64",
+        "(none)",
+    ];
+    for (i, field) in fields.iter().enumerate() {
+        uts[65 * i..65 * i + field.len()].copy_from_slice(field.as_bytes());
+    }
+    copy_to_user(p, buf, &uts).map_err(|_| EFAULT)?;
+    Ok(0)
+}
+
+fn arch_prctl(p: &Process, code: u64, addr: u64) -> SysResult {
+    const ARCH_SET_GS: u64 = 0x1001;
+    const ARCH_SET_FS: u64 = 0x1002;
+    const ARCH_GET_FS: u64 = 0x1003;
+    const ARCH_GET_GS: u64 = 0x1004;
+    match code {
+        ARCH_SET_FS => {
+            if addr >= super::mem_calls::TASK_SIZE || !cpu::set_fs_base(addr) {
+                return Err(EPERM);
+            }
+            Ok(0)
+        }
+        ARCH_GET_FS => {
+            copy_to_user(p, addr, &cpu::fs_base().to_le_bytes()).map_err(|_| EFAULT)?;
+            Ok(0)
+        }
+        ARCH_SET_GS | ARCH_GET_GS => Err(EINVAL),
+        // Unknown codes (glibc's CET probe among them) are invalid.
+        _ => Err(EINVAL),
+    }
+}
+
+/// `getrlimit`/`prlimit64` for `resource`: writes `{cur, max}` to `old` if given.
+fn rlimit(p: &Process, resource: u64, old: Option<u64>) -> SysResult {
+    const RLIMIT_STACK: u64 = 3;
+    const RLIMIT_NOFILE: u64 = 7;
+    const RLIM_INFINITY: u64 = u64::MAX;
+    if resource >= 16 {
+        return Err(EINVAL);
+    }
+    let (cur, max) = match resource {
+        RLIMIT_STACK => (8 << 20, RLIM_INFINITY),
+        RLIMIT_NOFILE => (super::fd::MAX_FDS as u64, super::fd::MAX_FDS as u64),
+        _ => (RLIM_INFINITY, RLIM_INFINITY),
+    };
+    if let Some(old) = old {
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&cur.to_le_bytes());
+        out[8..].copy_from_slice(&max.to_le_bytes());
+        copy_to_user(p, old, &out).map_err(|_| EFAULT)?;
+    }
+    Ok(0)
+}

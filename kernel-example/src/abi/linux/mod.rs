@@ -1,0 +1,71 @@
+//! A Linux x86-64 process ABI: static ELF programs loaded from the boot modules, the
+//! system calls glibc and MPX programs use (through `syscall`, with Linux's numbers,
+//! arguments and `-errno` returns), and in-memory files including `/proc`.
+//!
+//! Anything not implemented returns `-ENOSYS` and is reported once per number when
+//! the program ends. No vDSO is mapped: glibc then makes real system calls for
+//! `time`, `gettimeofday` and `clock_gettime`.
+
+pub mod errno;
+pub mod fd;
+mod fs_calls;
+pub mod loader;
+mod mem_calls;
+mod misc_calls;
+mod procfs;
+pub mod signal;
+pub mod state;
+
+pub use signal::signal_for;
+pub use state::{Args, Linux, RunLog, SysResult};
+
+use crate::arch::trap::TrapFrame;
+use crate::proc::process::{Abi, Exit, Flow, Process, SyscallEntry};
+use errno::*;
+
+impl Abi for Linux {
+    fn syscall(&self, p: &Process, frame: &mut TrapFrame, entry: SyscallEntry) -> Flow {
+        let number = frame.rax;
+        if entry != SyscallEntry::Syscall {
+            // `int 0x80` is the 32-bit ABI, which this kernel does not offer.
+            frame.rax = err(ENOSYS);
+            return Flow::Continue;
+        }
+        let a = Args::of(frame);
+        let result = match number {
+            nr::EXIT | nr::EXIT_GROUP => return Flow::End(Exit::Code(a.get(0) & 0xff)),
+            nr::KILL | nr::TKILL | nr::TGKILL => match signal::send_to_self(number, a) {
+                Ok(Flow::End(exit)) => return Flow::End(exit),
+                Ok(Flow::Continue) => Ok(0),
+                Err(errno) => Err(errno),
+            },
+            n => self.dispatch(p, n, a),
+        };
+        frame.rax = match result {
+            Ok(value) => value,
+            Err(ENOSYS) => {
+                *self.log.lock().unimplemented.entry(number).or_insert(0) += 1;
+                err(ENOSYS)
+            }
+            Err(errno) => err(errno),
+        };
+        Flow::Continue
+    }
+}
+
+impl Linux {
+    fn dispatch(&self, p: &Process, number: u64, a: Args) -> SysResult {
+        use nr::*;
+        match number {
+            READ | WRITE | OPEN | CLOSE | STAT | FSTAT | LSTAT | LSEEK | IOCTL | PREAD64
+            | PWRITE64 | READV | WRITEV | ACCESS | DUP | DUP2 | FCNTL | GETCWD | UNLINK
+            | READLINK | OPENAT | NEWFSTATAT | READLINKAT | FACCESSAT | DUP3 => {
+                fs_calls::call(self, p, number, a)
+            }
+            MMAP | MPROTECT | MUNMAP | BRK | MREMAP | MINCORE | MADVISE => {
+                mem_calls::call(self, p, number, a)
+            }
+            _ => misc_calls::call(self, p, number, a),
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! `/proc/<pid>/maps`, `/proc/<pid>/status` and `/proc/<pid>/exe`: generated when
+//! opened, in Linux's formats.
+
+use super::state::{Linux, PID};
+use crate::fs::{self, Node};
+use crate::mm::vma::{Prot, VmaName};
+use crate::proc::process::Process;
+use alloc::string::String;
+use alloc::sync::Arc;
+use core::fmt::Write;
+
+/// The node for `/proc/<rest>`, if there is one.
+pub(super) fn open(l: &Linux, p: &Process, rest: &str) -> Option<Arc<Node>> {
+    let (pid, file) = rest.split_once('/')?;
+    if pid.parse::<u64>().ok()? != PID {
+        return None;
+    }
+    match file {
+        "maps" => Some(Arc::new(Node::Snapshot(maps(l, p).into_bytes()))),
+        "status" => Some(Arc::new(Node::Snapshot(status(l, p).into_bytes()))),
+        "exe" => fs::lookup(&l.exe),
+        _ => None,
+    }
+}
+
+/// One line per VMA: `start-end perms offset dev inode`, then the name at column 73
+/// (`[heap]`, `[stack]`, `[mpx]` for bounds tables, the file's path).
+fn maps(_l: &Linux, p: &Process) -> String {
+    let mm = p.mm.read();
+    let mut text = String::new();
+    for vma in mm.vmas().iter() {
+        let bit = |flag: Prot, c: char| if vma.prot.contains(flag) { c } else { '-' };
+        let (offset, device, inode, name): (u64, &str, u64, Option<&str>) = match &vma.name {
+            _ if vma.vma.is_bounds_table() => (0, "00:00", 0, Some("[mpx]")),
+            VmaName::File(path, offset) => (*offset, "00:01", 1, Some(path)),
+            VmaName::Heap => (0, "00:00", 0, Some("[heap]")),
+            VmaName::Stack => (0, "00:00", 0, Some("[stack]")),
+            VmaName::None => (0, "00:00", 0, None),
+        };
+        let start = text.len();
+        let _ = write!(
+            text,
+            "{:08x}-{:08x} {}{}{}p {:08x} {} {} ",
+            vma.vma.start,
+            vma.vma.end,
+            bit(Prot::READ, 'r'),
+            bit(Prot::WRITE, 'w'),
+            bit(Prot::EXEC, 'x'),
+            offset,
+            device,
+            inode
+        );
+        if let Some(name) = name {
+            while text.len() - start < 73 {
+                text.push(' ');
+            }
+            text.push_str(name);
+        }
+        text.push('\n');
+    }
+    text
+}
+
+fn status(l: &Linux, p: &Process) -> String {
+    let mm = p.mm.read();
+    let size: u64 = mm.vmas().iter().map(|v| v.vma.end - v.vma.start).sum();
+    let rss: u64 = mm
+        .vmas()
+        .iter()
+        .map(|v| mm.resident_bytes(v.vma.start, v.vma.end))
+        .sum();
+    let name = l.exe.rsplit('/').next().unwrap_or(&l.exe);
+    let mut text = String::new();
+    let _ = write!(
+        text,
+        "Name:\t{name}\nUmask:\t0022\nState:\tR (running)\nTgid:\t{PID}\nPid:\t{PID}\nPPid:\t0\n\
+         Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmSize:\t{:8} kB\nVmRSS:\t{:8} kB\n\
+         VmPTE:\t{:8} kB\nThreads:\t1\n",
+        size / 1024,
+        rss / 1024,
+        // The page tables, root included.
+        (mm.page_table_frames() + 1) * 4
+    );
+    text
+}

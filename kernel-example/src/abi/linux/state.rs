@@ -1,0 +1,73 @@
+//! One Linux process's own state (its program, descriptors, heap and run log) and
+//! the shape of a system call (its arguments and result).
+
+use super::fd::FdTable;
+use crate::arch::trap::TrapFrame;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use spin::Mutex;
+
+/// The process id every Linux process here has (one process at a time).
+pub const PID: u64 = 1;
+/// `brk` may grow the heap this far past its start.
+pub(super) const BRK_LIMIT: u64 = 1 << 30;
+
+/// What the kernel has to say about a run, told when it ends (so that nothing it
+/// prints lands in the middle of the program's output).
+#[derive(Debug, Default)]
+pub struct RunLog {
+    /// System calls that returned `-ENOSYS`: number → times.
+    pub unimplemented: BTreeMap<u64, u64>,
+    /// Other notes, in order.
+    pub notes: Vec<String>,
+}
+
+/// The `brk` heap.
+#[derive(Debug, Clone, Copy)]
+pub struct Brk {
+    /// Where it starts (page aligned, after the program's last segment).
+    pub start: u64,
+    /// The current break.
+    pub end: u64,
+}
+
+/// One Linux process's own state.
+#[derive(Debug)]
+pub struct Linux {
+    /// The path of its program (`/name`).
+    pub exe: Arc<str>,
+    /// Its descriptors.
+    pub fds: Mutex<FdTable>,
+    /// Its heap.
+    pub brk: Mutex<Brk>,
+    /// What to report at its end.
+    pub log: Arc<Mutex<RunLog>>,
+}
+
+impl Linux {
+    pub(super) fn note(&self, text: String) {
+        self.log.lock().notes.push(text);
+    }
+}
+
+/// The six argument registers, in order.
+#[derive(Clone, Copy, Debug)]
+pub struct Args([u64; 6]);
+
+impl Args {
+    pub(super) fn of(frame: &TrapFrame) -> Args {
+        Args([
+            frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
+        ])
+    }
+
+    /// Argument `i` (0-based).
+    pub fn get(&self, i: usize) -> u64 {
+        self.0[i]
+    }
+}
+
+/// A system call's result: the value, or an errno.
+pub type SysResult = Result<u64, i64>;

@@ -1,0 +1,255 @@
+//! The VMAs of one address space: what each range is, what backs it, who may touch
+//! it, and where a new mapping goes.
+
+use super::layout::{PAGE, USER_END};
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use mpx::mm::{Vma, VmaKind};
+
+bitflags::bitflags! {
+    /// Access a mapping allows (Linux's `PROT_*` values).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Prot: u8 {
+        /// Loads.
+        const READ = 1;
+        /// Stores.
+        const WRITE = 2;
+        /// Instruction fetches.
+        const EXEC = 4;
+    }
+}
+
+/// What backs a VMA's pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backing {
+    /// Zero-filled on first touch (a read maps the shared zero page, a write a frame
+    /// of the process's own); frames owned by the process.
+    Anonymous,
+    /// The native program image in the kernel binary: mapped read-only, never freed.
+    Image {
+        /// Physical address of the VMA's first page.
+        phys: u64,
+    },
+}
+
+/// What `/proc/<pid>/maps` calls a mapping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VmaName {
+    /// Nothing (anonymous memory).
+    None,
+    /// A file: its path, and the file offset of the VMA's start.
+    File(Arc<str>, u64),
+    /// The `brk` heap.
+    Heap,
+    /// The main thread's stack.
+    Stack,
+}
+
+/// A VMA as the kernel keeps it: the crate's view plus what backs it.
+#[derive(Clone, Debug)]
+pub struct KernelVma {
+    /// Range and kind, as the crate sees them.
+    pub vma: Vma,
+    /// What backs the pages.
+    pub backing: Backing,
+    /// Access allowed.
+    pub prot: Prot,
+    /// How `/proc/<pid>/maps` names it.
+    pub name: VmaName,
+}
+
+impl KernelVma {
+    /// The part of the VMA in `[start, end)` (which must overlap it): same access,
+    /// backing and name (file offsets and image addresses moved along).
+    pub fn piece(&self, start: u64, end: u64) -> KernelVma {
+        let (lo, hi) = (self.vma.start.max(start), self.vma.end.min(end));
+        let skipped = lo - self.vma.start;
+        let mut piece = self.clone();
+        piece.vma.start = lo;
+        piece.vma.end = hi;
+        if let Backing::Image { phys } = self.backing {
+            piece.backing = Backing::Image {
+                phys: phys + skipped,
+            };
+        }
+        if let VmaName::File(path, offset) = &self.name {
+            piece.name = VmaName::File(path.clone(), offset + skipped);
+        }
+        piece
+    }
+}
+
+/// Where mappings without an address go.
+#[derive(Clone, Copy, Debug)]
+pub enum Placement {
+    /// The lowest free range at or above the address (the native programs).
+    BottomUp(u64),
+    /// The highest free range below the address (Linux's `mmap_base`).
+    TopDown(u64),
+}
+
+/// The VMAs by start address.
+#[derive(Debug, Default)]
+pub struct Vmas {
+    map: BTreeMap<u64, KernelVma>,
+}
+
+impl Vmas {
+    /// The VMA containing `address`.
+    pub fn find(&self, address: u64) -> Option<&KernelVma> {
+        let (_, vma) = self.map.range(..=address).next_back()?;
+        (vma.vma.end > address).then_some(vma)
+    }
+
+    /// The VMA containing `address`, or else the first one after it.
+    pub fn after(&self, address: u64) -> Option<&KernelVma> {
+        self.find(address)
+            .or_else(|| self.map.range(address..).next().map(|(_, v)| v))
+    }
+
+    /// Every VMA, in address order.
+    pub fn iter(&self) -> impl Iterator<Item = &KernelVma> {
+        self.map.values()
+    }
+
+    /// Whether nothing is mapped in `[start, end)`.
+    pub fn is_free(&self, start: u64, end: u64) -> bool {
+        self.after(start).is_none_or(|v| v.vma.start >= end)
+    }
+
+    /// A free, page-aligned range of `len` bytes, placed as `placement` says, within
+    /// `[floor, USER_END)`.
+    pub fn find_free(&self, len: u64, placement: Placement, floor: u64) -> Option<u64> {
+        match placement {
+            Placement::BottomUp(base) => {
+                let mut candidate = base.max(floor);
+                for vma in self.map.range(..).map(|(_, v)| &v.vma) {
+                    if vma.end <= candidate {
+                        continue;
+                    }
+                    if vma.start >= candidate.checked_add(len)? {
+                        break;
+                    }
+                    candidate = candidate.max(vma.end);
+                }
+                (candidate.checked_add(len)? <= USER_END).then_some(candidate)
+            }
+            Placement::TopDown(top) => {
+                let mut candidate_end = top.min(USER_END);
+                for vma in self.map.range(..top).rev().map(|(_, v)| &v.vma) {
+                    if vma.start >= candidate_end {
+                        continue;
+                    }
+                    if vma.end <= candidate_end.checked_sub(len)? {
+                        break;
+                    }
+                    candidate_end = candidate_end.min(vma.start);
+                }
+                let start = candidate_end.checked_sub(len)?;
+                (start >= floor).then_some(start)
+            }
+        }
+    }
+
+    /// Inserts a VMA over a range known to be free.
+    pub fn insert(&mut self, vma: KernelVma) {
+        debug_assert!(vma.vma.start.is_multiple_of(PAGE) && vma.vma.end.is_multiple_of(PAGE));
+        self.map.insert(vma.vma.start, vma);
+    }
+
+    /// Removes every part of a VMA inside `[start, end)` for which `which` holds,
+    /// splitting VMAs that straddle the bounds; returns the removed parts.
+    pub fn remove(
+        &mut self,
+        start: u64,
+        end: u64,
+        which: impl Fn(&KernelVma) -> bool,
+    ) -> Vec<KernelVma> {
+        let keys: Vec<u64> = self
+            .map
+            .range(..end)
+            .filter(|(_, v)| v.vma.end > start && which(v))
+            .map(|(&k, _)| k)
+            .collect();
+        let mut removed = Vec::with_capacity(keys.len());
+        for key in keys {
+            let vma = self.map.remove(&key).expect("listed above");
+            if vma.vma.start < start {
+                let left = vma.piece(vma.vma.start, start);
+                self.map.insert(left.vma.start, left);
+            }
+            if end < vma.vma.end {
+                let right = vma.piece(end, vma.vma.end);
+                self.map.insert(right.vma.start, right);
+            }
+            removed.push(vma.piece(start, end));
+        }
+        removed
+    }
+
+    /// Replaces the access of every VMA part in `[start, end)` with `prot`
+    /// (splitting at the bounds). Returns false, changing nothing, unless the range
+    /// is wholly mapped.
+    pub fn protect(&mut self, start: u64, end: u64, prot: Prot) -> bool {
+        if !self.covers(start, end) {
+            return false;
+        }
+        for mut piece in self.remove(start, end, |_| true) {
+            piece.prot = prot;
+            self.insert(piece);
+        }
+        true
+    }
+
+    /// Whether `[start, end)` is mapped without a hole.
+    pub fn covers(&self, start: u64, end: u64) -> bool {
+        let mut cursor = start;
+        while cursor < end {
+            match self.find(cursor) {
+                Some(v) => cursor = v.vma.end,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Moves the end of the VMA that starts at `start` to `new_end` (> its end), if
+    /// the addresses between are free; whether it did.
+    pub fn extend(&mut self, start: u64, new_end: u64) -> bool {
+        let Some(vma) = self.map.get(&start) else {
+            return false;
+        };
+        let end = vma.vma.end;
+        if new_end <= end || new_end > USER_END || !self.is_free(end, new_end) {
+            return false;
+        }
+        if let Some(vma) = self.map.get_mut(&start) {
+            vma.vma.end = new_end;
+        }
+        true
+    }
+
+    /// Bounds-table VMAs (a table split by a partial user `munmap` counts per piece).
+    pub fn table_vmas(&self) -> u64 {
+        self.map
+            .values()
+            .filter(|v| v.vma.is_bounds_table())
+            .count() as u64
+    }
+
+    /// The crate's view of the VMA containing `address`, or the next.
+    pub fn vma_after(&self, address: u64) -> Option<Vma> {
+        self.after(address).map(|v| v.vma)
+    }
+}
+
+/// A new VMA of `kind` over `[start, end)`.
+pub fn vma(start: u64, end: u64, kind: VmaKind, backing: Backing, prot: Prot) -> KernelVma {
+    KernelVma {
+        vma: Vma { start, end, kind },
+        backing,
+        prot,
+        name: VmaName::None,
+    }
+}
