@@ -2,19 +2,17 @@
 //! every QEMU of the matrix, and checks its `MPX-RESULT` lines, its boot-probe lines
 //! and its exit status.
 //!
-//! The matrix is Debian 12's QEMU 7.2 and bookworm-backports' QEMU 10.0, found by
-//! `scripts/qemu.sh find 7|10` (`scripts/qemu.sh ensure 7|10` installs them; `.ci/run`
-//! does). `QEMU=/path/to/qemu-system-x86_64` replaces the matrix with that one QEMU.
-//! Without any QEMU the tests print a skip notice and pass, except under CI (`CI` set),
-//! where both must be there. The kernel is built once per test run, in
+//! The matrix, and skipping without it, are in `common/` (shared with
+//! `tests/linux.rs`). The kernel is built once per test run, in
 //! `kernel-example/target`, with the kernel's own settings (its `.cargo/config.toml` and
 //! profiles); the boots then run in parallel, one per test thread, each under a timeout.
 
+mod common;
+
+use common::{emulators, kernel, qemu_available, Emulator, Profile, MATRIX};
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// QEMU exit status for the kernel's "pass" verdict (`0x10 << 1 | 1`).
@@ -45,180 +43,6 @@ const SCENARIOS: [&str; 9] = [
     "disable",
     "churn",
 ];
-/// The QEMU major versions of the matrix.
-const MATRIX: [u32; 2] = [7, 10];
-
-fn top_dir() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kernel_dir() -> PathBuf {
-    top_dir().join("kernel-example")
-}
-
-/// Prints why (some) boot tests are skipped, once per run, past the harness's output
-/// capture (a skipped test still reports `ok`, so the notice must be seen).
-fn skip_notice(why: &str) {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = writeln!(std::io::stderr(), "SKIPPED (QEMU boot tests): {why}");
-    });
-}
-
-/// One QEMU of the matrix.
-#[derive(Clone, Debug)]
-struct Emulator {
-    path: PathBuf,
-    /// As `qemu-system-x86_64 --version` prints it, e.g. "10.0.2".
-    version: String,
-}
-
-impl Emulator {
-    fn major(&self) -> Option<u32> {
-        self.version.split('.').next()?.parse().ok()
-    }
-}
-
-fn qemu_script(args: &[&str]) -> Option<String> {
-    let out = Command::new(top_dir().join("scripts/qemu.sh"))
-        .args(args)
-        .stderr(Stdio::inherit())
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (out.status.success() && !text.is_empty()).then_some(text)
-}
-
-/// The QEMUs to boot on (see the module doc).
-fn emulators() -> &'static [Emulator] {
-    static FOUND: OnceLock<Vec<Emulator>> = OnceLock::new();
-    FOUND.get_or_init(|| {
-        let under_ci = std::env::var_os("CI").is_some();
-        let with_version = |path: String| {
-            let version = qemu_script(&["version", &path]).unwrap_or_default();
-            Emulator {
-                path: PathBuf::from(path),
-                version,
-            }
-        };
-        if let Some(path) = std::env::var_os("QEMU") {
-            let emulator = with_version(path.to_string_lossy().into_owned());
-            assert!(
-                !emulator.version.is_empty(),
-                "QEMU={} does not run",
-                emulator.path.display()
-            );
-            return vec![emulator];
-        }
-        let mut found = Vec::new();
-        let mut missing = Vec::new();
-        for major in MATRIX {
-            match qemu_script(&["find", &major.to_string()]) {
-                Some(path) => found.push(with_version(path)),
-                None => missing.push(major),
-            }
-        }
-        if !missing.is_empty() {
-            let install = missing
-                .iter()
-                .map(|m| format!("scripts/qemu.sh ensure {m}"))
-                .collect::<Vec<_>>()
-                .join(" && ");
-            assert!(
-                !under_ci,
-                "QEMU {missing:?} not found (CI is set, so this fails): {install}"
-            );
-            skip_notice(&format!(
-                "QEMU {missing:?} not found; install with `{install}` to boot on the whole matrix"
-            ));
-        }
-        found
-    })
-}
-
-/// Whether there is anything to boot on (and the kernel's sources); otherwise skip, or
-/// fail under CI.
-fn qemu_available() -> bool {
-    let under_ci = std::env::var_os("CI").is_some();
-    if !kernel_dir().join("Cargo.toml").is_file() {
-        assert!(
-            !under_ci,
-            "kernel-example/ is missing (CI is set, so this fails)"
-        );
-        skip_notice("kernel-example/ is not here (a packaged crate?)");
-        return false;
-    }
-    !emulators().is_empty()
-}
-
-/// Which of the kernel's cargo profiles to boot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Profile {
-    /// `release`: what `run-qemu.sh` boots.
-    Release,
-    /// `dev`: debug assertions on, in the kernel and in the `mpx` crate.
-    Dev,
-}
-
-/// Builds the kernel with `profile` once per test run; returns the ELF path.
-fn kernel(profile: Profile) -> &'static Path {
-    static RELEASE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    static DEV: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let (once, flag, out_dir) = match profile {
-        Profile::Release => (&RELEASE, Some("--release"), "release"),
-        Profile::Dev => (&DEV, None, "debug"),
-    };
-    let built = once.get_or_init(|| {
-        let dir = kernel_dir();
-        let mut cargo = Command::new(option_env!("CARGO").unwrap_or("cargo"));
-        // The kernel's own .cargo/config.toml is found from the working directory.
-        cargo
-            .current_dir(&dir)
-            .arg("build")
-            .args(flag)
-            .arg("--target-dir")
-            .arg(dir.join("target"));
-        // Variables an outer `cargo test` sets for its own build must not reach the
-        // kernel's (target, flags, wrappers, jobserver and package metadata).
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy().into_owned();
-            let drop = (key.starts_with("CARGO") && key != "CARGO_HOME")
-                || key.starts_with("__CARGO")
-                || matches!(
-                    key.as_str(),
-                    "RUSTFLAGS"
-                        | "RUSTDOCFLAGS"
-                        | "RUSTC"
-                        | "RUSTDOC"
-                        | "RUSTC_WRAPPER"
-                        | "RUSTC_WORKSPACE_WRAPPER"
-                        | "RUSTC_LINKER"
-                        | "MAKEFLAGS"
-                        | "MFLAGS"
-                );
-            if drop {
-                cargo.env_remove(&key);
-            }
-        }
-        let out = cargo
-            .output()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "kernel build failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(dir
-            .join("target/x86_64-unknown-linux-gnu")
-            .join(out_dir)
-            .join("kernel"))
-    });
-    match built {
-        Ok(path) => path,
-        Err(e) => panic!("{e}"),
-    }
-}
 
 /// One boot: its serial output and QEMU's exit status.
 struct Boot {
