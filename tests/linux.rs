@@ -237,6 +237,21 @@ fn bad_pointers_lengths_and_numbers_are_errors_not_faults() {
     }
 }
 
+#[test]
+fn limits_refuse_cleanly_and_the_process_carries_on() {
+    for run in check_program("limits", &[], &[], 0) {
+        // 64 numbers kept, the other 36 of the 100 unknown ones (and rseq) counted.
+        let calls = run.unimplemented();
+        assert_eq!(calls.len(), 64 + 6, "{calls:?}");
+        assert_eq!(calls[0], "334x1");
+        assert_eq!(calls[63], "1062x1");
+        assert_eq!(
+            calls[64..],
+            ["and", "37", "calls", "of", "other", "numbers"]
+        );
+    }
+}
+
 /// `ends MODE`: the kernel's `MPX-EXIT` line and run-qemu.sh's status (N, or 128+N
 /// for signal N) for each way a process ends.
 #[test]

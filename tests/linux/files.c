@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,33 @@ int main(void)
     struct winsize ws;
     errno = 0;
     check(ioctl(1, TIOCGWINSZ, &ws) == -1 && errno == ENOTTY, "TIOCGWINSZ: ENOTTY");
+
+    /* Renaming, truncating, the mask, the CPUs. */
+    fd = open("/old-name", O_RDWR | O_CREAT, 0644);
+    check(write(fd, "0123456789", 10) == 10 && ftruncate(fd, 4) == 0 && fstat(fd, &st) == 0 &&
+              st.st_size == 4,
+          "ftruncate shorter");
+    check(ftruncate(fd, 10000) == 0 && pread(fd, buf, 8, 9992) == 8 && buf[0] == 0 &&
+              fsync(fd) == 0 && fdatasync(fd) == 0,
+          "ftruncate longer reads zeros; fsync, fdatasync");
+    close(fd);
+    check(rename("/old-name", "/new-name") == 0 && stat("/new-name", &st) == 0 &&
+              st.st_size == 10000 && stat("/old-name", &st) == -1,
+          "rename");
+    errno = 0;
+    check(rename("/old-name", "/x") == -1 && errno == ENOENT, "rename of nothing: ENOENT");
+    errno = 0;
+    check(renameat2(AT_FDCWD, "/new-name", AT_FDCWD, "/input.txt", RENAME_NOREPLACE) == -1 &&
+              errno == EEXIST,
+          "renameat2(RENAME_NOREPLACE) over a file: EEXIST");
+    unlink("/new-name");
+    mode_t old_mask = umask(077);
+    check(old_mask == 022 && umask(022) == 077, "umask");
+    cpu_set_t cpus;
+    check(sysconf(_SC_NPROCESSORS_ONLN) == 1 && sched_getaffinity(0, sizeof cpus, &cpus) == 0 &&
+              CPU_COUNT(&cpus) == 1,
+          "one CPU (sysconf, sched_getaffinity)");
+    check(chdir("/") == 0 && getcwd(buf, sizeof buf) && strcmp(buf, "/") == 0, "chdir(\"/\"), getcwd");
 
     /* The --file. */
     FILE *input = fopen("/input.txt", "r");

@@ -161,6 +161,11 @@ int main(void)
     check(mprotect(p, 2 * page, PROT_READ) == 0 && p[0] == 9, "mprotect read-only keeps data");
     errno = 0;
     check(mprotect(p, page, 0x100) == -1 && errno == EINVAL, "mprotect with bad bits: EINVAL");
+    check(mprotect(p, 2 * page, PROT_NONE) == 0 && mprotect(p, 2 * page, rw) == 0 && p[0] == 9,
+          "PROT_NONE and back keeps the data");
+    p[page] = 10;
+    check(mprotect(p + page, page, PROT_NONE) == 0 && munmap(p, 2 * page) == 0,
+          "munmap of a PROT_NONE page");
     int fd = open("/memory-file", O_RDWR | O_CREAT | O_TRUNC, 0644);
     char text[5000];
     for (int i = 0; i < 5000; i++)

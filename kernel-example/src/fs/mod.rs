@@ -8,7 +8,7 @@
 
 pub mod node;
 
-pub use node::{Content, Node};
+pub use node::{file_bytes, Content, Node};
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -20,14 +20,34 @@ pub const TRACE: &str = "/sys/kernel/debug/tracing/trace";
 /// See [`TRACE`].
 pub const SET_FTRACE_PID: &str = "/sys/kernel/debug/tracing/set_ftrace_pid";
 
+/// A name's entry: its node, and whether a program created it (then the entry itself
+/// is charged to the file budget, see [`node::FILE_BYTES_MAX`]).
+struct Entry {
+    node: Arc<Node>,
+    charged: usize,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        node::refund(self.charged);
+    }
+}
+
+/// What an entry a program creates costs the budget besides its name.
+const ENTRY_COST: usize = 128;
+
 /// The file system: names to nodes.
-static FILES: Mutex<BTreeMap<String, Arc<Node>>> = Mutex::new(BTreeMap::new());
+static FILES: Mutex<BTreeMap<String, Entry>> = Mutex::new(BTreeMap::new());
 
 /// Fills the file system with the devices, the tracing sinks, and `files` (guest
 /// path, contents).
 pub fn init(files: impl IntoIterator<Item = (String, &'static [u8])>) {
     let mut all = FILES.lock();
     all.clear();
+    let fixed = |node| Entry {
+        node: Arc::new(node),
+        charged: 0,
+    };
     for (path, node) in [
         ("/dev/null", Node::Null),
         ("/dev/zero", Node::Zero),
@@ -38,10 +58,17 @@ pub fn init(files: impl IntoIterator<Item = (String, &'static [u8])>) {
         (TRACE, Node::Sink),
         (SET_FTRACE_PID, Node::Sink),
     ] {
-        all.insert(String::from(path), Arc::new(node));
+        all.insert(String::from(path), fixed(node));
+    }
+    // One CPU, as glibc's get_nprocs reads it.
+    for path in [
+        "/sys/devices/system/cpu/online",
+        "/sys/devices/system/cpu/possible",
+    ] {
+        all.insert(String::from(path), fixed(Node::file(Content::Boot(b"0\n"))));
     }
     for (path, bytes) in files {
-        all.insert(path, Arc::new(Node::file(Content::Boot(bytes))));
+        all.insert(path, fixed(Node::file(Content::Boot(bytes))));
     }
 }
 
@@ -53,28 +80,77 @@ pub fn clear() {
 
 /// The node at `path`.
 pub fn lookup(path: &str) -> Option<Arc<Node>> {
-    FILES.lock().get(path).cloned()
+    FILES.lock().get(path).map(|e| e.node.clone())
 }
 
-/// The regular file at `path`, created empty if there is none (`O_CREAT`). `None` if
-/// the path is not a plain name under `/` or names something else.
-pub fn create(path: &str) -> Option<Arc<Node>> {
-    let valid = path.starts_with('/')
+/// Why a file could not be created or renamed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CreateError {
+    /// Not a plain name under `/` (or one under `/proc` or `/dev`).
+    BadName,
+    /// The file budget is spent.
+    NoSpace,
+}
+
+fn valid_name(path: &str) -> bool {
+    path.starts_with('/')
         && path.len() > 1
         && !path.ends_with('/')
         && !path.starts_with("/proc/")
-        && !path.starts_with("/dev/");
-    if !valid {
-        return None;
-    }
+        && !path.starts_with("/dev/")
+        && !path.starts_with("/sys/")
+}
+
+/// The regular file at `path`, created empty if there is none (`O_CREAT`).
+pub fn create(path: &str) -> Result<Arc<Node>, CreateError> {
     let mut all = FILES.lock();
-    let node = all
-        .entry(String::from(path))
-        .or_insert_with(|| Arc::new(Node::file(Content::Owned(alloc::vec::Vec::new()))));
-    Some(node.clone())
+    if let Some(entry) = all.get(path) {
+        return Ok(entry.node.clone());
+    }
+    if !valid_name(path) {
+        return Err(CreateError::BadName);
+    }
+    let charged = path.len() + ENTRY_COST;
+    node::charge(charged).map_err(|_| CreateError::NoSpace)?;
+    let node = Arc::new(Node::file(Content::Owned(alloc::vec::Vec::new())));
+    all.insert(
+        String::from(path),
+        Entry {
+            node: node.clone(),
+            charged,
+        },
+    );
+    Ok(node)
 }
 
 /// Removes the file at `path` (`unlink`); whether it was there.
 pub fn remove(path: &str) -> bool {
     FILES.lock().remove(path).is_some()
+}
+
+/// Renames `from` to `to` (`rename`), replacing what `to` named. `Ok(false)` if
+/// `from` is not there.
+pub fn rename(from: &str, to: &str) -> Result<bool, CreateError> {
+    if !valid_name(to) {
+        return Err(CreateError::BadName);
+    }
+    let mut all = FILES.lock();
+    if from == to {
+        return Ok(all.contains_key(from));
+    }
+    let Some(mut entry) = all.remove(from) else {
+        return Ok(false);
+    };
+    // The entry's charge follows its name's length.
+    if entry.charged != 0 {
+        let new = to.len() + ENTRY_COST;
+        if new > entry.charged && node::charge(new - entry.charged).is_err() {
+            all.insert(String::from(from), entry);
+            return Err(CreateError::NoSpace);
+        }
+        node::refund(entry.charged.saturating_sub(new));
+        entry.charged = new;
+    }
+    all.insert(String::from(to), entry);
+    Ok(true)
 }

@@ -1,7 +1,61 @@
 //! What a name in the file system is, and how it reads and writes.
+//!
+//! Files live on the kernel heap (8 MiB, shared with everything else the kernel
+//! allocates), so what programs may put there is budgeted: the capacity of every
+//! file's own bytes and of every `/proc` snapshot together stays under
+//! [`FILE_BYTES_MAX`]; past it a write is `-ENOSPC` and a snapshot `-ENOMEM`, and the
+//! kernel's own allocations never run dry because of a program's files.
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use spin::Mutex;
+
+/// Heap bytes all files' contents and `/proc` snapshots may hold together.
+pub const FILE_BYTES_MAX: usize = 3 << 20;
+
+/// Heap bytes charged to files and snapshots now.
+static FILE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// Charges `n` bytes to the budget, or refuses without charging.
+pub(super) fn charge(n: usize) -> Result<(), NodeError> {
+    FILE_BYTES
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+            used.checked_add(n).filter(|&total| total <= FILE_BYTES_MAX)
+        })
+        .map(|_| ())
+        .map_err(|_| NodeError::NoSpace)
+}
+
+pub(super) fn refund(n: usize) {
+    FILE_BYTES.fetch_sub(n, Ordering::AcqRel);
+}
+
+/// Heap bytes files and snapshots hold now (what the budget counts).
+pub fn file_bytes() -> usize {
+    FILE_BYTES.load(Ordering::Acquire)
+}
+
+/// A vector of exactly `len` zeros, charged to the budget first.
+fn charged_zeros(len: usize) -> Result<Vec<u8>, NodeError> {
+    charge(len)?;
+    let mut bytes = Vec::new();
+    if bytes.try_reserve_exact(len).is_err() {
+        refund(len);
+        return Err(NodeError::NoSpace);
+    }
+    bytes.resize(len, 0);
+    if bytes.capacity() != len {
+        // (The allocator gave more: charge that too, or give it back.)
+        let extra = bytes.capacity() - len;
+        if charge(extra).is_err() {
+            bytes.shrink_to_fit();
+        }
+        if bytes.capacity() != len + extra {
+            refund(len + extra - bytes.capacity());
+        }
+    }
+    Ok(bytes)
+}
 
 /// The bytes of a regular file.
 #[derive(Debug)]
@@ -20,13 +74,45 @@ impl Content {
         }
     }
 
-    fn owned(&mut self) -> &mut Vec<u8> {
+    /// Its bytes as a vector of its own (a boot module is copied on the first write),
+    /// with room for `len` bytes; the growth is charged to the budget.
+    fn owned_with(&mut self, len: usize) -> Result<&mut Vec<u8>, NodeError> {
         if let Content::Boot(bytes) = *self {
-            *self = Content::Owned(bytes.to_vec());
+            let mut copy = charged_zeros(bytes.len())?;
+            copy.copy_from_slice(bytes);
+            *self = Content::Owned(copy);
         }
-        match self {
-            Content::Owned(bytes) => bytes,
-            Content::Boot(_) => unreachable!("made owned above"),
+        let Content::Owned(bytes) = self else {
+            return Err(NodeError::NoSpace);
+        };
+        if len > bytes.capacity() {
+            // Doubling, charged before it is allocated.
+            let capacity = bytes.capacity();
+            let target = len.max(capacity.saturating_mul(2)).max(64);
+            charge(target - capacity)?;
+            if bytes.try_reserve_exact(target - bytes.len()).is_err() {
+                refund(target - capacity);
+                return Err(NodeError::NoSpace);
+            }
+            let got = bytes.capacity();
+            match got.cmp(&target) {
+                core::cmp::Ordering::Less => refund(target - got),
+                core::cmp::Ordering::Greater => {
+                    if charge(got - target).is_err() {
+                        bytes.shrink_to(target);
+                    }
+                }
+                core::cmp::Ordering::Equal => {}
+            }
+        }
+        Ok(bytes)
+    }
+}
+
+impl Drop for Content {
+    fn drop(&mut self) {
+        if let Content::Owned(bytes) = self {
+            refund(bytes.capacity());
         }
     }
 }
@@ -47,8 +133,19 @@ pub enum Node {
     /// A write-only sink that accepts every write whole (the tracing files); reads
     /// give nothing.
     Sink,
-    /// A generated file (`/proc`): its text as it was when opened.
-    Snapshot(Vec<u8>),
+    /// A generated file (`/proc`): its text as it was when opened (built with
+    /// [`Node::snapshot`], which charges it to the budget).
+    Snapshot(Snapshot),
+}
+
+/// The text of a generated file, charged to the file budget while it lives.
+#[derive(Debug)]
+pub struct Snapshot(Vec<u8>);
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        refund(self.0.capacity());
+    }
 }
 
 /// What `fstat` says a node is.
@@ -65,14 +162,25 @@ pub enum NodeKind {
 pub enum NodeError {
     /// Not writable (a `/proc` snapshot).
     ReadOnly,
-    /// No memory for the file's bytes.
-    NoMemory,
+    /// The file budget ([`FILE_BYTES_MAX`]) is spent, or the offset is beyond it.
+    NoSpace,
+    /// Not a regular file.
+    NotRegular,
 }
 
 impl Node {
     /// A regular file with `content`.
     pub fn file(content: Content) -> Node {
         Node::File(Mutex::new(content))
+    }
+
+    /// A generated file holding `text`, charged to the budget (`None` when it is
+    /// spent).
+    pub fn snapshot(text: alloc::string::String) -> Option<Node> {
+        let mut bytes = text.into_bytes();
+        bytes.shrink_to_fit();
+        charge(bytes.capacity()).ok()?;
+        Some(Node::Snapshot(Snapshot(bytes)))
     }
 
     /// What `fstat` reports.
@@ -87,7 +195,7 @@ impl Node {
     pub fn size(&self) -> u64 {
         match self {
             Node::File(content) => content.lock().bytes().len() as u64,
-            Node::Snapshot(text) => text.len() as u64,
+            Node::Snapshot(text) => text.0.len() as u64,
             _ => 0,
         }
     }
@@ -107,7 +215,7 @@ impl Node {
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize {
         match self {
             Node::File(content) => copy_at(content.lock().bytes(), offset, buf),
-            Node::Snapshot(text) => copy_at(text, offset, buf),
+            Node::Snapshot(text) => copy_at(&text.0, offset, buf),
             Node::Zero => {
                 buf.fill(0);
                 buf.len()
@@ -126,17 +234,18 @@ impl Node {
         match self {
             Node::File(content) => {
                 let mut content = content.lock();
-                let bytes = content.owned();
+                let len = content.bytes().len();
                 let start = if append {
-                    bytes.len()
+                    len
                 } else {
-                    usize::try_from(offset).map_err(|_| NodeError::NoMemory)?
+                    usize::try_from(offset).map_err(|_| NodeError::NoSpace)?
                 };
-                let end = start.checked_add(data.len()).ok_or(NodeError::NoMemory)?;
+                let end = start.checked_add(data.len()).ok_or(NodeError::NoSpace)?;
+                if end > FILE_BYTES_MAX {
+                    return Err(NodeError::NoSpace);
+                }
+                let bytes = content.owned_with(end)?;
                 if end > bytes.len() {
-                    bytes
-                        .try_reserve(end - bytes.len())
-                        .map_err(|_| NodeError::NoMemory)?;
                     bytes.resize(end, 0);
                 }
                 bytes[start..end].copy_from_slice(data);
@@ -158,12 +267,23 @@ impl Node {
         }
     }
 
-    /// A copy of `len` bytes from `offset` (zeros past the end): what a private
-    /// file mapping starts with.
-    pub fn copy_range(&self, offset: u64, len: usize) -> Vec<u8> {
-        let mut out = alloc::vec![0u8; len];
-        self.read_at(offset, &mut out);
-        out
+    /// Sets a regular file's length (`ftruncate`): cut, or extended with zeros.
+    pub fn set_len(&self, len: u64) -> Result<(), NodeError> {
+        let Node::File(content) = self else {
+            return Err(NodeError::NotRegular);
+        };
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|&n| n <= FILE_BYTES_MAX)
+            .ok_or(NodeError::NoSpace)?;
+        let mut content = content.lock();
+        if len == 0 {
+            *content = Content::Owned(Vec::new());
+            return Ok(());
+        }
+        let bytes = content.owned_with(len)?;
+        bytes.resize(len, 0);
+        Ok(())
     }
 
     /// Runs `f` on the bytes of a regular file (loading a program).

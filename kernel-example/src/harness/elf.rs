@@ -129,6 +129,13 @@ pub fn run(command_line: &str, path: &str, modules: &[BootModule]) -> Verdict {
     };
     drop((log, args));
     fs::clear();
+    if fs::file_bytes() != 0 {
+        kprintln!(
+            "KERNEL CHECK FAILED: {} bytes still charged to the file budget",
+            fs::file_bytes()
+        );
+        return Verdict::Fail;
+    }
     let after = (heap::used(), frames::free_count());
     kprintln!(
         "MPX-ELF kernel after the program: heap in use {} bytes (before: {}), frames free {} (before: {})",
@@ -148,10 +155,19 @@ fn report(log: &RunLog) {
     for note in &log.notes {
         kprintln!("MPX-ELF note: {}", note);
     }
+    if log.notes_dropped > 0 {
+        kprintln!("MPX-ELF note: {} more notes not kept", log.notes_dropped);
+    }
     if !log.unimplemented.is_empty() {
         let mut line = String::from("MPX-ELF unimplemented system calls (number x times):");
         for (number, times) in &log.unimplemented {
             line.push_str(&alloc::format!(" {number}x{times}"));
+        }
+        if log.unimplemented_others > 0 {
+            line.push_str(&alloc::format!(
+                " and {} calls of other numbers",
+                log.unimplemented_others
+            ));
         }
         kprintln!("{}", line);
     }

@@ -82,9 +82,13 @@ pub struct Mm {
 }
 
 /// The page-table flags for a page of a VMA with `prot`: writable only for a frame
-/// of the process's own, never executable unless `EXEC`.
+/// of the process's own, never executable unless `EXEC`; `PROT_NONE` keeps the page
+/// (and its frame, which unmapping frees) present for the kernel only.
 fn page_flags(prot: Prot, private: bool) -> Flags {
-    let mut flags = Flags::PRESENT | Flags::USER_ACCESSIBLE;
+    let mut flags = Flags::PRESENT;
+    if !prot.is_empty() {
+        flags |= Flags::USER_ACCESSIBLE;
+    }
     if prot.contains(Prot::WRITE) && private {
         flags |= Flags::WRITABLE;
     }
@@ -158,6 +162,9 @@ impl Mm {
         if len == 0 || !len.is_multiple_of(PAGE) {
             return Err(MmError::Invalid);
         }
+        if !self.vmas.has_room(1) {
+            return Err(MmError::NoMemory);
+        }
         let fits = |s: u64| {
             s.is_multiple_of(PAGE)
                 && s >= self.policy.floor
@@ -198,6 +205,9 @@ impl Mm {
     /// Adds `vma` (its range must be free) as it is: the kernel's own mapping of a
     /// moved or copied range.
     pub fn insert(&mut self, vma: KernelVma) -> Result<(), MmError> {
+        if !self.vmas.has_room(1) {
+            return Err(MmError::NoMemory);
+        }
         if !self.vmas.is_free(vma.vma.start, vma.vma.end) {
             return Err(MmError::NoAddressSpace);
         }
@@ -353,13 +363,19 @@ impl Mm {
     /// Changes the access of `[start, end)` (wholly mapped) to `prot`, for the VMAs
     /// and the pages already present.
     pub fn protect(&mut self, start: u64, end: u64, prot: Prot) -> Result<(), MmError> {
+        // Splitting at both ends adds at most two.
+        if !self.vmas.has_room(2) {
+            return Err(MmError::NoMemory);
+        }
         if !self.vmas.protect(start, end, prot) {
             return Err(MmError::Fault);
         }
         let mut tables = self.tables.lock();
         let mut cursor = start;
         while let Some(page) = tables.next_present(cursor, end) {
-            let (_, flags) = tables.translate(page).expect("present");
+            let Some((_, flags)) = tables.translate(page) else {
+                break;
+            };
             let private = !flags.contains(ZERO_PAGE);
             let is_image = self
                 .vmas
@@ -368,10 +384,6 @@ impl Mm {
             let mut new = page_flags(prot, private);
             if is_image {
                 new -= Flags::WRITABLE;
-            }
-            if prot.is_empty() {
-                // PROT_NONE: keep the frame, take the page away from the user.
-                new -= Flags::PRESENT;
             }
             tables.set_flags(page, new);
             cursor = page + PAGE;

@@ -89,6 +89,11 @@ pub enum Placement {
     TopDown(u64),
 }
 
+/// Most VMAs one address space may have (Linux's `vm.max_map_count` is 65530; the
+/// kernel heap here is 8 MiB): a mapping, `mprotect` or `munmap` that would need more
+/// fails with `MmError::NoMemory` (`-ENOMEM`).
+pub const MAX_VMAS: usize = 8192;
+
 /// The VMAs by start address.
 #[derive(Debug, Default)]
 pub struct Vmas {
@@ -96,6 +101,20 @@ pub struct Vmas {
 }
 
 impl Vmas {
+    /// Whether `extra` more VMAs fit under [`MAX_VMAS`].
+    pub fn has_room(&self, extra: usize) -> bool {
+        self.map.len() + extra <= MAX_VMAS
+    }
+
+    /// VMAs an unmap of `[start, end)` adds: one when a single VMA reaches past both
+    /// ends (it is split in two), else none.
+    pub fn split_cost(&self, start: u64, end: u64) -> usize {
+        usize::from(
+            self.find(start)
+                .is_some_and(|v| v.vma.start < start && v.vma.end > end),
+        )
+    }
+
     /// The VMA containing `address`.
     pub fn find(&self, address: u64) -> Option<&KernelVma> {
         let (_, vma) = self.map.range(..=address).next_back()?;

@@ -9,6 +9,8 @@ pub const ENOENT: i64 = 2;
 pub const ESRCH: i64 = 3;
 /// Bad file descriptor.
 pub const EBADF: i64 = 9;
+/// No space left on device (the file budget is spent).
+pub const ENOSPC: i64 = 28;
 /// Out of memory (or of address space).
 pub const ENOMEM: i64 = 12;
 /// Permission denied.
@@ -64,6 +66,7 @@ pub mod nr {
     pub const ACCESS: u64 = 21;
     pub const SCHED_YIELD: u64 = 24;
     pub const MREMAP: u64 = 25;
+    pub const MSYNC: u64 = 26;
     pub const MINCORE: u64 = 27;
     pub const MADVISE: u64 = 28;
     pub const DUP: u64 = 32;
@@ -74,21 +77,35 @@ pub mod nr {
     pub const KILL: u64 = 62;
     pub const UNAME: u64 = 63;
     pub const FCNTL: u64 = 72;
+    pub const FSYNC: u64 = 74;
+    pub const FDATASYNC: u64 = 75;
+    pub const FTRUNCATE: u64 = 77;
     pub const GETCWD: u64 = 79;
+    pub const CHDIR: u64 = 80;
+    pub const FCHDIR: u64 = 81;
+    pub const RENAME: u64 = 82;
     pub const UNLINK: u64 = 87;
     pub const READLINK: u64 = 89;
+    pub const UMASK: u64 = 95;
     pub const GETTIMEOFDAY: u64 = 96;
     pub const GETRLIMIT: u64 = 97;
+    pub const GETRUSAGE: u64 = 98;
     pub const SYSINFO: u64 = 99;
     pub const GETUID: u64 = 102;
     pub const GETGID: u64 = 104;
     pub const GETEUID: u64 = 107;
     pub const GETEGID: u64 = 108;
     pub const GETPPID: u64 = 110;
+    pub const MLOCK: u64 = 149;
+    pub const MUNLOCK: u64 = 150;
+    pub const MLOCKALL: u64 = 151;
+    pub const MUNLOCKALL: u64 = 152;
     pub const ARCH_PRCTL: u64 = 158;
     pub const GETTID: u64 = 186;
     pub const TKILL: u64 = 200;
     pub const TIME: u64 = 201;
+    pub const SCHED_SETAFFINITY: u64 = 203;
+    pub const SCHED_GETAFFINITY: u64 = 204;
     pub const SET_TID_ADDRESS: u64 = 218;
     pub const CLOCK_GETTIME: u64 = 228;
     pub const CLOCK_GETRES: u64 = 229;
@@ -97,11 +114,13 @@ pub mod nr {
     pub const TGKILL: u64 = 234;
     pub const OPENAT: u64 = 257;
     pub const NEWFSTATAT: u64 = 262;
+    pub const RENAMEAT: u64 = 264;
     pub const READLINKAT: u64 = 267;
     pub const FACCESSAT: u64 = 269;
     pub const SET_ROBUST_LIST: u64 = 273;
     pub const DUP3: u64 = 292;
     pub const PRLIMIT64: u64 = 302;
+    pub const RENAMEAT2: u64 = 316;
     pub const GETRANDOM: u64 = 318;
 }
 

@@ -15,6 +15,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
+use core::sync::atomic::AtomicU64;
 use elf::abi::{EM_X86_64, ET_DYN, ET_EXEC, PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD, PT_PHDR};
 use elf::endian::AnyEndian;
 use elf::file::Class;
@@ -111,6 +112,8 @@ pub fn load(path: &str, args: &[String], log: Arc<Mutex<RunLog>>) -> Result<Star
             end: image.brk,
         }),
         log,
+        umask: AtomicU64::new(0o022),
+        started_ns: crate::arch::time::monotonic_ns(),
     };
     Ok(Start {
         mm,

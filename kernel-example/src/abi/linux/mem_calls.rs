@@ -30,6 +30,7 @@ pub(super) fn call(l: &Linux, p: &Process, number: u64, a: Args) -> SysResult {
         nr::MMAP => mmap(l, p, a),
         nr::MUNMAP => {
             let (start, end) = range(a.get(0), a.get(1))?;
+            room_for(p, start, end, 0)?;
             unmap(l, p, start, end);
             Ok(0)
         }
@@ -65,6 +66,41 @@ pub(super) fn call(l: &Linux, p: &Process, number: u64, a: Args) -> SysResult {
             Ok(0)
         }
         nr::MINCORE => mincore(p, a.get(0), a.get(1), a.get(2)),
+        nr::MSYNC | nr::MLOCK | nr::MUNLOCK => {
+            // Nothing to write back (no shared file mappings) or to lock (nothing is
+            // ever paged out): the range must be mapped (`msync`: aligned; flags
+            // MS_ASYNC 1, MS_INVALIDATE 2, MS_SYNC 4, not ASYNC with SYNC).
+            let (addr, len) = (a.get(0), a.get(1));
+            let start = if number == nr::MSYNC {
+                let flags = a.get(2);
+                if flags & !7 != 0 || flags & 5 == 5 {
+                    return Err(EINVAL);
+                }
+                addr
+            } else {
+                addr & !(PAGE - 1)
+            };
+            if len == 0 && start.is_multiple_of(PAGE) {
+                return Ok(0);
+            }
+            let len = len.checked_add(addr - start).ok_or(ENOMEM)?;
+            let (start, end) = range(start, len)?;
+            if p.mm.read().vmas().covers(start, end) {
+                Ok(0)
+            } else {
+                Err(ENOMEM)
+            }
+        }
+        nr::MLOCKALL => {
+            // MCL_CURRENT 1, MCL_FUTURE 2, MCL_ONFAULT 4 (with one of the others).
+            let flags = a.get(0);
+            if flags == 0 || flags & !7 != 0 || flags == 4 {
+                Err(EINVAL)
+            } else {
+                Ok(0)
+            }
+        }
+        nr::MUNLOCKALL => Ok(0),
         _ => Err(ENOSYS),
     }
 }
@@ -94,6 +130,17 @@ fn prot(bits: u64) -> Result<Prot, i64> {
 
 /// The munmap of `[start, end)` through the MPX hook; a hook error is noted (Linux
 /// sent SIGSEGV after unmapping) and the unmap stands.
+/// `-ENOMEM` unless the VMA list has room for an unmap of `[start, end)` (which may
+/// split a VMA) and `extra` more VMAs ([`crate::mm::vma::MAX_VMAS`]).
+fn room_for(p: &Process, start: u64, end: u64, extra: usize) -> Result<(), i64> {
+    let mm = p.mm.read();
+    if mm.vmas().has_room(mm.vmas().split_cost(start, end) + extra) {
+        Ok(())
+    } else {
+        Err(ENOMEM)
+    }
+}
+
 fn unmap(l: &Linux, p: &Process, start: u64, end: u64) {
     if let Err(e) = p.mm.munmap(&p.user, start, end) {
         l.note(alloc::format!(
@@ -116,8 +163,9 @@ fn mmap(l: &Linux, p: &Process, a: Args) -> SysResult {
     if !offset.is_multiple_of(PAGE) || flags & (MAP_SHARED | MAP_PRIVATE) == 0 {
         return Err(EINVAL);
     }
-    // A private copy of a file's bytes, or zeros.
-    let (content, name) = if flags & MAP_ANONYMOUS != 0 {
+    // A private copy of a file's bytes (copied in below, a page at a time, up to the
+    // file's end), or zeros.
+    let (source, name) = if flags & MAP_ANONYMOUS != 0 {
         (None, VmaName::None)
     } else {
         let file = l.fds.lock().get(fd)?;
@@ -127,10 +175,8 @@ fn mmap(l: &Linux, p: &Process, a: Args) -> SysResult {
         if flags & MAP_SHARED != 0 {
             return Err(ENODEV);
         }
-        let size = usize::try_from(len).map_err(|_| ENOMEM)?;
-        let bytes = file.node.copy_range(offset, size);
         let path = file.path.clone().unwrap_or_else(|| "/".into());
-        (Some(bytes), VmaName::File(path, offset))
+        (Some(file.node.clone()), VmaName::File(path, offset))
     };
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     let at = if fixed {
@@ -148,6 +194,7 @@ fn mmap(l: &Linux, p: &Process, a: Args) -> SysResult {
                 return Err(EEXIST);
             }
         } else {
+            room_for(p, addr, addr + len, 1)?;
             unmap(l, p, addr, addr + len);
         }
         At::Exactly(addr)
@@ -166,10 +213,19 @@ fn mmap(l: &Linux, p: &Process, a: Args) -> SysResult {
     };
     let start = p.mm.with_write(|mm| {
         let start = mm.map(request)?;
-        if let Some(bytes) = &content {
-            if let Err(e) = mm.write_bytes(start, bytes) {
-                mm.unmap(start, start + len, |_| true);
-                return Err(e);
+        if let Some(node) = &source {
+            let mut page = [0u8; PAGE as usize];
+            let mut done = 0;
+            while done < len {
+                let n = node.read_at(offset.saturating_add(done), &mut page);
+                if n == 0 {
+                    break;
+                }
+                if let Err(e) = mm.write_bytes(start + done, &page[..n]) {
+                    mm.unmap(start, start + len, |_| true);
+                    return Err(e);
+                }
+                done += PAGE;
             }
         }
         Ok(start)
@@ -262,11 +318,19 @@ fn mremap(l: &Linux, p: &Process, a: Args) -> SysResult {
         if target < old_end && old < target_end {
             return Err(EINVAL);
         }
+        // The target's unmap may split one VMA, the old range's another.
+        room_for(
+            p,
+            target,
+            target_end,
+            1 + p.mm.read().vmas().split_cost(old, old_end),
+        )?;
         unmap(l, p, target, target_end);
         return moved_to(Some(target), p);
     }
     if new_len <= old_len {
         if new_len < old_len {
+            room_for(p, old + new_len, old_end, 0)?;
             unmap(l, p, old + new_len, old_end);
         }
         return Ok(old);
@@ -281,6 +345,7 @@ fn mremap(l: &Linux, p: &Process, a: Args) -> SysResult {
     if flags & MAYMOVE == 0 {
         return Err(ENOMEM);
     }
+    room_for(p, old, old_end, 1)?;
     moved_to(None, p)
 }
 

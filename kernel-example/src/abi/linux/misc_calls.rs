@@ -9,12 +9,12 @@ use crate::mm::frames;
 use crate::mm::layout::PAGE;
 use crate::proc::process::Process;
 use crate::proc::uaccess::{copy_from_user, copy_to_user, copy_to_user_prefix};
-use alloc::vec;
+use core::sync::atomic::Ordering;
 
 /// `uname`'s release: glibc wants at least 3.2; MPX management existed 3.19-5.5.
 pub const RELEASE: &str = "5.5.0-mpx";
 
-pub(super) fn call(_l: &Linux, p: &Process, number: u64, a: Args) -> SysResult {
+pub(super) fn call(l: &Linux, p: &Process, number: u64, a: Args) -> SysResult {
     use nr::*;
     match number {
         GETPID | GETTID => Ok(PID),
@@ -31,6 +31,50 @@ pub(super) fn call(_l: &Linux, p: &Process, number: u64, a: Args) -> SysResult {
             }
         }
         UNAME => uname(p, a.get(0)),
+        UMASK => Ok(l.umask.swap(a.get(0) & 0o777, Ordering::Relaxed)),
+        SCHED_GETAFFINITY => {
+            // One CPU: a mask of one `unsigned long` with bit 0; Linux wants room for
+            // its whole mask (`len` a multiple of 8, at least 8) and returns its size.
+            let (pid, len, mask) = (a.get(0), a.get(1), a.get(2));
+            if pid != 0 && pid != PID {
+                return Err(ESRCH);
+            }
+            if len < 8 || len % 8 != 0 {
+                return Err(EINVAL);
+            }
+            copy_to_user(p, mask, &1u64.to_le_bytes()).map_err(|_| EFAULT)?;
+            Ok(8)
+        }
+        SCHED_SETAFFINITY => {
+            let (pid, len, mask) = (a.get(0), a.get(1), a.get(2));
+            if pid != 0 && pid != PID {
+                return Err(ESRCH);
+            }
+            let mut first = [0u8; 8];
+            let n = (len as usize).min(8);
+            copy_from_user(p, mask, &mut first[..n]).map_err(|_| EFAULT)?;
+            // CPU 0 must be in it: there is no other.
+            if first[0] & 1 == 0 {
+                return Err(EINVAL);
+            }
+            Ok(0)
+        }
+        GETRUSAGE => {
+            // RUSAGE_SELF 0, RUSAGE_CHILDREN -1, RUSAGE_THREAD 1. The process has had
+            // the CPU since it started: all of it is user time; no children.
+            let (who, buf) = (a.get(0) as i64, a.get(1));
+            if !(-1..=1).contains(&who) {
+                return Err(EINVAL);
+            }
+            let mut usage = [0u8; 144];
+            if who != -1 {
+                let ns = time::monotonic_ns().saturating_sub(l.started_ns);
+                usage[..8].copy_from_slice(&(ns / NANOS).to_le_bytes());
+                usage[8..16].copy_from_slice(&((ns % NANOS) / 1000).to_le_bytes());
+            }
+            copy_to_user(p, buf, &usage).map_err(|_| EFAULT)?;
+            Ok(0)
+        }
         SYSINFO => sysinfo(p, a.get(0)),
         ARCH_PRCTL => arch_prctl(p, a.get(0), a.get(1)),
         GETRLIMIT => rlimit(p, a.get(0), Some(a.get(1))),
@@ -51,14 +95,24 @@ pub(super) fn call(_l: &Linux, p: &Process, number: u64, a: Args) -> SysResult {
             if flags & !7 != 0 {
                 return Err(EINVAL);
             }
-            let len = len.min(1 << 25);
-            let mut bytes = vec![0u8; len as usize];
-            random::fill(&mut bytes);
-            // As Linux: a buffer that runs into an unmapped page gets what fits.
-            match copy_to_user_prefix(p, buf, &bytes) {
-                0 => Err(EFAULT),
-                n => Ok(n as u64),
+            // Linux returns at most 32 MiB - 1 per call; a page at a time here.
+            let len = len.min((1 << 25) - 1) as usize;
+            let mut page = [0u8; PAGE as usize];
+            let mut done = 0;
+            while done < len {
+                let n = (len - done).min(page.len());
+                random::fill(&mut page[..n]);
+                // As Linux: a buffer that runs into an unmapped page gets what fits.
+                let copied = copy_to_user_prefix(p, buf.wrapping_add(done as u64), &page[..n]);
+                done += copied;
+                if copied < n {
+                    break;
+                }
             }
+            if done == 0 && len > 0 {
+                return Err(EFAULT);
+            }
+            Ok(done as u64)
         }
         CLOCK_GETTIME => {
             let now = clock(a.get(0))?;

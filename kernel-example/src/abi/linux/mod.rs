@@ -12,6 +12,7 @@ mod fs_calls;
 pub mod loader;
 mod mem_calls;
 mod misc_calls;
+mod path_calls;
 mod procfs;
 pub mod signal;
 pub mod state;
@@ -44,7 +45,7 @@ impl Abi for Linux {
         frame.rax = match result {
             Ok(value) => value,
             Err(ENOSYS) => {
-                *self.log.lock().unimplemented.entry(number).or_insert(0) += 1;
+                self.log.lock().unimplemented_call(number);
                 err(ENOSYS)
             }
             Err(errno) => err(errno),
@@ -57,14 +58,16 @@ impl Linux {
     fn dispatch(&self, p: &Process, number: u64, a: Args) -> SysResult {
         use nr::*;
         match number {
-            READ | WRITE | OPEN | CLOSE | STAT | FSTAT | LSTAT | LSEEK | IOCTL | PREAD64
-            | PWRITE64 | READV | WRITEV | ACCESS | DUP | DUP2 | FCNTL | GETCWD | UNLINK
-            | READLINK | OPENAT | NEWFSTATAT | READLINKAT | FACCESSAT | DUP3 => {
+            READ | WRITE | CLOSE | FSTAT | LSEEK | IOCTL | PREAD64 | PWRITE64 | READV | WRITEV
+            | DUP | DUP2 | FCNTL | FTRUNCATE | FSYNC | FDATASYNC | DUP3 => {
                 fs_calls::call(self, p, number, a)
             }
-            MMAP | MPROTECT | MUNMAP | BRK | MREMAP | MINCORE | MADVISE => {
-                mem_calls::call(self, p, number, a)
+            OPEN | STAT | LSTAT | ACCESS | GETCWD | CHDIR | FCHDIR | RENAME | UNLINK | READLINK
+            | OPENAT | NEWFSTATAT | RENAMEAT | READLINKAT | FACCESSAT | RENAMEAT2 => {
+                path_calls::call(self, p, number, a)
             }
+            MMAP | MPROTECT | MUNMAP | BRK | MREMAP | MSYNC | MINCORE | MADVISE | MLOCK
+            | MUNLOCK | MLOCKALL | MUNLOCKALL => mem_calls::call(self, p, number, a),
             _ => misc_calls::call(self, p, number, a),
         }
     }

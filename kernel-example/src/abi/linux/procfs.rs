@@ -1,6 +1,7 @@
 //! `/proc/<pid>/maps`, `/proc/<pid>/status` and `/proc/<pid>/exe`: generated when
 //! opened, in Linux's formats.
 
+use super::errno::{ENOENT, ENOMEM};
 use super::state::{Linux, PID};
 use crate::fs::{self, Node};
 use crate::mm::vma::{Prot, VmaName};
@@ -9,18 +10,20 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use core::fmt::Write;
 
-/// The node for `/proc/<rest>`, if there is one.
-pub(super) fn open(l: &Linux, p: &Process, rest: &str) -> Option<Arc<Node>> {
-    let (pid, file) = rest.split_once('/')?;
-    if pid.parse::<u64>().ok()? != PID {
-        return None;
+/// The node for `/proc/<rest>`: `-ENOENT` if there is none, `-ENOMEM` if the file
+/// budget cannot hold its text now.
+pub(super) fn open(l: &Linux, p: &Process, rest: &str) -> Result<Arc<Node>, i64> {
+    let (pid, file) = rest.split_once('/').ok_or(ENOENT)?;
+    if pid.parse::<u64>().ok() != Some(PID) {
+        return Err(ENOENT);
     }
-    match file {
-        "maps" => Some(Arc::new(Node::Snapshot(maps(l, p).into_bytes()))),
-        "status" => Some(Arc::new(Node::Snapshot(status(l, p).into_bytes()))),
-        "exe" => fs::lookup(&l.exe),
-        _ => None,
-    }
+    let text = match file {
+        "maps" => maps(l, p),
+        "status" => status(l, p),
+        "exe" => return fs::lookup(&l.exe).ok_or(ENOENT),
+        _ => return Err(ENOENT),
+    };
+    Node::snapshot(text).map(Arc::new).ok_or(ENOMEM)
 }
 
 /// One line per VMA: `start-end perms offset dev inode`, then the name at column 73

@@ -7,6 +7,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::AtomicU64;
 use spin::Mutex;
 
 /// The process id every Linux process here has (one process at a time).
@@ -16,12 +17,47 @@ pub(super) const BRK_LIMIT: u64 = 1 << 30;
 
 /// What the kernel has to say about a run, told when it ends (so that nothing it
 /// prints lands in the middle of the program's output).
+///
+/// Bounded (a program could otherwise fill the kernel heap with it): at most
+/// [`RunLog::MAX_NUMBERS`] distinct numbers and [`RunLog::MAX_NOTES`] notes are kept,
+/// the rest only counted.
 #[derive(Debug, Default)]
 pub struct RunLog {
     /// System calls that returned `-ENOSYS`: number → times.
     pub unimplemented: BTreeMap<u64, u64>,
+    /// `-ENOSYS` calls whose number did not fit in `unimplemented`.
+    pub unimplemented_others: u64,
     /// Other notes, in order.
     pub notes: Vec<String>,
+    /// Notes that did not fit.
+    pub notes_dropped: u64,
+}
+
+impl RunLog {
+    /// Distinct unimplemented numbers kept.
+    pub const MAX_NUMBERS: usize = 64;
+    /// Notes kept.
+    pub const MAX_NOTES: usize = 32;
+
+    /// Counts one `-ENOSYS` call of `number`.
+    pub fn unimplemented_call(&mut self, number: u64) {
+        if let Some(times) = self.unimplemented.get_mut(&number) {
+            *times += 1;
+        } else if self.unimplemented.len() < Self::MAX_NUMBERS {
+            self.unimplemented.insert(number, 1);
+        } else {
+            self.unimplemented_others += 1;
+        }
+    }
+
+    /// Keeps `text` for the end of the run.
+    pub fn note(&mut self, text: String) {
+        if self.notes.len() < Self::MAX_NOTES {
+            self.notes.push(text);
+        } else {
+            self.notes_dropped += 1;
+        }
+    }
 }
 
 /// The `brk` heap.
@@ -42,13 +78,18 @@ pub struct Linux {
     pub fds: Mutex<FdTable>,
     /// Its heap.
     pub brk: Mutex<Brk>,
+    /// Its file-mode creation mask (`umask`; kept and reported, as files here have no
+    /// permissions).
+    pub umask: AtomicU64,
+    /// The monotonic clock when it started (`getrusage`).
+    pub started_ns: u64,
     /// What to report at its end.
     pub log: Arc<Mutex<RunLog>>,
 }
 
 impl Linux {
     pub(super) fn note(&self, text: String) {
-        self.log.lock().notes.push(text);
+        self.log.lock().note(text);
     }
 }
 
