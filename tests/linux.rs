@@ -295,6 +295,27 @@ fn programs_that_cannot_run_are_refused_clearly() {
         return;
     }
     let dynamic = build("ends", &[]);
+    // The static program with one PT_LOAD spoiled: the first claims more file bytes
+    // than memory; the last starts past the end of the file (the loader has mapped
+    // the others by then: they must all come back).
+    let program = std::fs::read(build("ends", &["-static"])).expect("read ends");
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("linux");
+    let spoiled = |name: &str, spoil: &dyn Fn(&mut [u8], &[usize])| {
+        let mut bytes = program.clone();
+        let loads = pt_loads(&bytes);
+        spoil(&mut bytes, &loads);
+        let path = out_dir.join(name);
+        std::fs::write(&path, bytes).expect("write a spoiled program");
+        path
+    };
+    let too_much_file = spoiled("ends-filesz", &|b, loads| {
+        let memsz = u64_at(b, loads[0] + 40);
+        b[loads[0] + 32..loads[0] + 40].copy_from_slice(&(memsz + 4096).to_le_bytes());
+    });
+    let past_the_end = spoiled("ends-offset", &|b, loads| {
+        let last = loads[loads.len() - 1];
+        b[last + 8..last + 16].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    });
     let cases = [
         (
             linux_dir().join("input.txt"),
@@ -303,6 +324,14 @@ fn programs_that_cannot_run_are_refused_clearly() {
         (
             dynamic,
             "MPX-ELF cannot run /ends-dynamic: a dynamically linked program (build it with gcc -static)",
+        ),
+        (
+            too_much_file,
+            "MPX-ELF cannot run /ends-filesz: not a static x86-64 ELF program: a segment with more file bytes than memory",
+        ),
+        (
+            past_the_end,
+            "MPX-ELF cannot run /ends-offset: not a static x86-64 ELF program: segment beyond the file",
         ),
     ];
     for (file, line) in &cases {
@@ -317,4 +346,22 @@ fn programs_that_cannot_run_are_refused_clearly() {
             run.assert_kernel_balanced();
         }
     }
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// The byte offsets of an ELF64 file's PT_LOAD program headers (`e_phoff` at 0x20,
+/// `e_phentsize` at 0x36, `e_phnum` at 0x38).
+fn pt_loads(elf: &[u8]) -> Vec<usize> {
+    let phoff = u64_at(elf, 0x20) as usize;
+    let entsize = u16::from_le_bytes([elf[0x36], elf[0x37]]) as usize;
+    let count = u16::from_le_bytes([elf[0x38], elf[0x39]]) as usize;
+    let loads: Vec<usize> = (0..count)
+        .map(|i| phoff + i * entsize)
+        .filter(|&at| u32::from_le_bytes(elf[at..at + 4].try_into().expect("4 bytes")) == 1)
+        .collect();
+    assert!(loads.len() >= 2, "a static program has several PT_LOADs");
+    loads
 }

@@ -184,6 +184,27 @@ int main(void)
     TRY(ENOTDIR, "openat relative to a file", "-", syscall(SYS_openat, out, "x", O_RDONLY));
     TRY(EBADF, "openat relative to a closed fd", "-", syscall(SYS_openat, 77, "x", O_RDONLY));
     TRY(EINVAL, "set_robust_list with a bad size", "-", syscall(SYS_set_robust_list, buf, 7));
+    TRY(EINVAL, "pread64 at offset -1", "-", syscall(SYS_pread64, out, buf, 1, -1L));
+    TRY(EINVAL, "pwrite64 at offset -1", "-", syscall(SYS_pwrite64, out, buf, 1, -1L));
+    TRY(EBADF, "readv of 0 vectors from a closed fd", "-", syscall(SYS_readv, 77, edge, 0));
+    TRY(EOVERFLOW, "mmap at a file offset that wraps", "-",
+        (long)mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, out, -4096L));
+    TRY(0, "getrandom of 0 bytes to NULL", "-", syscall(SYS_getrandom, NULL, 0, 0));
+    TRY(EINVAL, "getrandom with GRND_RANDOM|GRND_INSECURE", "-",
+        syscall(SYS_getrandom, buf, 16, 6));
+    {
+        /* A vector array whose second entry runs into an unmapped page: nothing is
+         * written (Linux checks the whole array first). */
+        char *pair = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        munmap(pair + 4096, 4096);
+        struct iovec *iv = (struct iovec *)(pair + 4096 - 24);
+        iv[0].iov_base = buf;
+        iv[0].iov_len = 4;
+        off_t before_size = lseek(out, 0, SEEK_END);
+        TRY(EFAULT, "writev whose vector array runs into an unmapped page", "-",
+            syscall(SYS_writev, out, iv, 2));
+        TRY(0, "... and wrote nothing", "-", lseek(out, 0, SEEK_END) != before_size);
+    }
     printf("badinput: %d bad-length and bad-flag checks\n", checks - before);
 
     /* Unknown system calls: ENOSYS, and the process goes on. */

@@ -12,6 +12,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <dirent.h>
 #include <sys/uio.h>
 #include <termios.h>
 #include <unistd.h>
@@ -121,6 +123,14 @@ int main(void)
     memset(buf, 1, sizeof buf);
     check(read(zero, buf, sizeof buf) == sizeof buf && buf[0] == 0 && buf[63] == 0,
           "/dev/zero reads zeros");
+    static char zeros[3 * 4096 + 5];
+    memset(zeros, 1, sizeof zeros);
+    check(read(zero, zeros, sizeof zeros) == sizeof zeros && zeros[sizeof zeros - 1] == 0,
+          "/dev/zero fills a read of 3 pages and 5 bytes");
+    struct stat dev;
+    check(fstat(zero, &dev) == 0 && S_ISCHR(dev.st_mode) && major(dev.st_rdev) == 1 &&
+              minor(dev.st_rdev) == 5,
+          "/dev/zero is character device 1:5");
     int urandom = open("/dev/urandom", O_RDONLY);
     unsigned char r1[16], r2[16];
     check(read(urandom, r1, 16) == 16 && read(urandom, r2, 16) == 16 && memcmp(r1, r2, 16) != 0,
@@ -161,6 +171,10 @@ int main(void)
     fd = open("/data", O_WRONLY | O_APPEND);
     check(write(fd, "!", 1) == 1 && fstat(fd, &st) == 0 && st.st_size == 18, "O_APPEND");
 
+    /* pwrite on an O_APPEND descriptor appends, as Linux does. */
+    check(pwrite(fd, "+", 1, 0) == 1 && fstat(fd, &st) == 0 && st.st_size == 19,
+          "pwrite with O_APPEND appends (Linux's documented behaviour)");
+
     /* Descriptors. */
     int d1 = dup(fd);
     int d2 = dup2(fd, 20);
@@ -173,6 +187,7 @@ int main(void)
     check((fcntl(fd, F_GETFL) & (O_ACCMODE | O_APPEND)) == (O_WRONLY | O_APPEND), "F_GETFL");
     check(fcntl(fd, F_SETFL, 0) == 0 && (fcntl(d1, F_GETFL) & O_APPEND) == 0,
           "F_SETFL clears O_APPEND for every duplicate");
+    check((fcntl(fd, F_GETFL) & 0x8000) != 0, "F_GETFL has O_LARGEFILE");
     errno = 0;
     check(dup3(fd, fd, 0) == -1 && errno == EINVAL, "dup3 onto itself: EINVAL");
     check(close(d1) == 0 && close(20) == 0, "close");
@@ -213,6 +228,31 @@ int main(void)
               CPU_COUNT(&cpus) == 1,
           "one CPU (sysconf, sched_getaffinity)");
     check(chdir("/") == 0 && getcwd(buf, sizeof buf) && strcmp(buf, "/") == 0, "chdir(\"/\"), getcwd");
+
+    /* The root directory, and opens that must create nothing. */
+    DIR *root = opendir("/");
+    int saw_self = 0, saw_input = 0, saw_dot = 0;
+    struct dirent *entry;
+    while (root && (entry = readdir(root))) {
+        saw_self += strcmp(entry->d_name, "files") == 0 && entry->d_type == DT_REG;
+        saw_input += strcmp(entry->d_name, "input.txt") == 0;
+        saw_dot += strcmp(entry->d_name, ".") == 0 && entry->d_type == DT_DIR;
+    }
+    check(root && saw_self == 1 && saw_input == 1 && saw_dot == 1,
+          "readdir of / lists ., the program and the --file");
+    if (root)
+        closedir(root);
+    check(stat("/", &st) == 0 && S_ISDIR(st.st_mode), "stat of / is a directory");
+    errno = 0;
+    check(open("/", O_WRONLY) == -1 && errno == EISDIR, "open of / for writing: EISDIR");
+    errno = 0;
+    check(open("/made", O_RDWR | O_CREAT | O_DIRECTORY, 0644) == -1 && errno == EINVAL &&
+              access("/made", F_OK) == -1,
+          "O_CREAT|O_DIRECTORY: EINVAL, nothing created");
+    errno = 0;
+    check(open("/proc/self/exe", O_WRONLY) == -1 && errno == ETXTBSY &&
+              open("/files", O_RDWR | O_TRUNC) == -1 && errno == ETXTBSY,
+          "the running program cannot be opened for writing: ETXTBSY");
 
     /* The --file. */
     FILE *input = fopen("/input.txt", "r");

@@ -161,6 +161,10 @@ int main(void)
     check(mprotect(p, 2 * page, PROT_READ) == 0 && p[0] == 9, "mprotect read-only keeps data");
     errno = 0;
     check(mprotect(p, page, 0x100) == -1 && errno == EINVAL, "mprotect with bad bits: EINVAL");
+    check(mprotect(p, page, PROT_READ | 0x8) == 0, "mprotect accepts PROT_SEM");
+    errno = 0;
+    check(mprotect(p + 1, 0, PROT_READ) == -1 && errno == EINVAL,
+          "mprotect of 0 bytes at an unaligned address: EINVAL");
     check(mprotect(p, 2 * page, PROT_NONE) == 0 && mprotect(p, 2 * page, rw) == 0 && p[0] == 9,
           "PROT_NONE and back keeps the data");
     p[page] = 10;
@@ -183,7 +187,19 @@ int main(void)
     errno = 0;
     check(mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED && errno == ENODEV,
           "MAP_SHARED of a file: ENODEV (not offered here)");
+    check(madvise(fm, page, MADV_DONTNEED) == 0 && fm[0] == 'A',
+          "MADV_DONTNEED on a private file mapping reads the file again");
     close(fd);
+    int zero = open("/dev/zero", O_RDWR);
+    char *zm = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE, zero, 0);
+    check(zm != MAP_FAILED && zm[0] == 0 && (zm[page] = 5) == 5, "MAP_PRIVATE of /dev/zero");
+    close(zero);
+
+    /* The last page below 2^47 stays unmapped (Linux's TASK_SIZE). */
+    char *top = (char *)0x7ffffffff000 - page; /* the stack's top page */
+    errno = 0;
+    check(mremap(top, page, 2 * page, 0) == MAP_FAILED && errno == ENOMEM,
+          "mremap cannot grow the stack into the last page below 2^47");
 
     /* Bad requests. */
     errno = 0;

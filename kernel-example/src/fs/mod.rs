@@ -37,7 +37,7 @@ impl Drop for Entry {
 const ENTRY_COST: usize = 128;
 
 /// The file system: names to nodes.
-static FILES: Mutex<BTreeMap<String, Entry>> = Mutex::new(BTreeMap::new());
+static FILES: Mutex<BTreeMap<Arc<str>, Entry>> = Mutex::new(BTreeMap::new());
 
 /// Fills the file system with the devices, the tracing sinks, and `files` (guest
 /// path, contents).
@@ -49,6 +49,7 @@ pub fn init(files: impl IntoIterator<Item = (String, &'static [u8])>) {
         charged: 0,
     };
     for (path, node) in [
+        ("/", Node::Directory),
         ("/dev/null", Node::Null),
         ("/dev/zero", Node::Zero),
         ("/dev/urandom", Node::Random),
@@ -58,17 +59,17 @@ pub fn init(files: impl IntoIterator<Item = (String, &'static [u8])>) {
         (TRACE, Node::Sink),
         (SET_FTRACE_PID, Node::Sink),
     ] {
-        all.insert(String::from(path), fixed(node));
+        all.insert(Arc::from(path), fixed(node));
     }
     // One CPU, as glibc's get_nprocs reads it.
     for path in [
         "/sys/devices/system/cpu/online",
         "/sys/devices/system/cpu/possible",
     ] {
-        all.insert(String::from(path), fixed(Node::file(Content::Boot(b"0\n"))));
+        all.insert(Arc::from(path), fixed(Node::file(Content::Boot(b"0\n"))));
     }
     for (path, bytes) in files {
-        all.insert(path, fixed(Node::file(Content::Boot(bytes))));
+        all.insert(Arc::from(path), fixed(Node::file(Content::Boot(bytes))));
     }
 }
 
@@ -81,6 +82,24 @@ pub fn clear() {
 /// The node at `path`.
 pub fn lookup(path: &str) -> Option<Arc<Node>> {
     FILES.lock().get(path).map(|e| e.node.clone())
+}
+
+/// The node at `path` and the name it is filed under (shared, not copied: an open
+/// file keeps it for the names of its mappings).
+pub fn lookup_named(path: &str) -> Option<(Arc<Node>, Arc<str>)> {
+    let all = FILES.lock();
+    let (name, entry) = all.get_key_value(path)?;
+    Some((entry.node.clone(), name.clone()))
+}
+
+/// The names directly under `/` (no further `/`), in order, for `getdents64`.
+pub fn root_names() -> alloc::vec::Vec<Arc<str>> {
+    FILES
+        .lock()
+        .keys()
+        .filter(|k| k.len() > 1 && !k[1..].contains('/'))
+        .cloned()
+        .collect()
 }
 
 /// Why a file could not be created or renamed.
@@ -101,11 +120,12 @@ fn valid_name(path: &str) -> bool {
         && !path.starts_with("/sys/")
 }
 
-/// The regular file at `path`, created empty if there is none (`O_CREAT`).
-pub fn create(path: &str) -> Result<Arc<Node>, CreateError> {
+/// The regular file at `path` and its name, created empty if there is none
+/// (`O_CREAT`).
+pub fn create(path: &str) -> Result<(Arc<Node>, Arc<str>), CreateError> {
     let mut all = FILES.lock();
-    if let Some(entry) = all.get(path) {
-        return Ok(entry.node.clone());
+    if let Some((name, entry)) = all.get_key_value(path) {
+        return Ok((entry.node.clone(), name.clone()));
     }
     if !valid_name(path) {
         return Err(CreateError::BadName);
@@ -113,14 +133,15 @@ pub fn create(path: &str) -> Result<Arc<Node>, CreateError> {
     let charged = path.len() + ENTRY_COST;
     node::charge(charged).map_err(|_| CreateError::NoSpace)?;
     let node = Arc::new(Node::file(Content::Owned(alloc::vec::Vec::new())));
+    let name: Arc<str> = Arc::from(path);
     all.insert(
-        String::from(path),
+        name.clone(),
         Entry {
             node: node.clone(),
             charged,
         },
     );
-    Ok(node)
+    Ok((node, name))
 }
 
 /// Removes the file at `path` (`unlink`); whether it was there.
@@ -131,7 +152,7 @@ pub fn remove(path: &str) -> bool {
 /// Renames `from` to `to` (`rename`), replacing what `to` named. `Ok(false)` if
 /// `from` is not there.
 pub fn rename(from: &str, to: &str) -> Result<bool, CreateError> {
-    if !valid_name(to) {
+    if !valid_name(to) || !valid_name(from) {
         return Err(CreateError::BadName);
     }
     let mut all = FILES.lock();
@@ -145,12 +166,12 @@ pub fn rename(from: &str, to: &str) -> Result<bool, CreateError> {
     if entry.charged != 0 {
         let new = to.len() + ENTRY_COST;
         if new > entry.charged && node::charge(new - entry.charged).is_err() {
-            all.insert(String::from(from), entry);
+            all.insert(Arc::from(from), entry);
             return Err(CreateError::NoSpace);
         }
         node::refund(entry.charged.saturating_sub(new));
         entry.charged = new;
     }
-    all.insert(String::from(to), entry);
+    all.insert(Arc::from(to), entry);
     Ok(true)
 }

@@ -136,6 +136,8 @@ pub enum Node {
     /// A generated file (`/proc`): its text as it was when opened (built with
     /// [`Node::snapshot`], which charges it to the budget).
     Snapshot(Snapshot),
+    /// The root directory, `/` (the only one: names are flat).
+    Directory,
 }
 
 /// The text of a generated file, charged to the file budget while it lives.
@@ -155,6 +157,8 @@ pub enum NodeKind {
     Regular,
     /// `S_IFCHR`.
     CharDevice,
+    /// `S_IFDIR`.
+    Directory,
 }
 
 /// Why a node refused an operation.
@@ -166,6 +170,8 @@ pub enum NodeError {
     NoSpace,
     /// Not a regular file.
     NotRegular,
+    /// A directory.
+    IsDirectory,
 }
 
 impl Node {
@@ -187,8 +193,22 @@ impl Node {
     pub fn kind(&self) -> NodeKind {
         match self {
             Node::File(_) | Node::Snapshot(_) => NodeKind::Regular,
+            Node::Directory => NodeKind::Directory,
             _ => NodeKind::CharDevice,
         }
+    }
+
+    /// A device's number, `(major << 8) | minor` as `st_rdev` packs it for small
+    /// numbers (Linux's: mem devices are major 1, ttys 4 and 5); 0 otherwise.
+    pub fn device_number(&self) -> u64 {
+        let (major, minor) = match self {
+            Node::Null => (1, 3),
+            Node::Zero => (1, 5),
+            Node::Random => (1, 9),
+            Node::Console => (5, 1),
+            _ => (0, 0),
+        };
+        (major << 8) | minor
     }
 
     /// Bytes in the node (0 for devices).
@@ -224,7 +244,7 @@ impl Node {
                 crate::arch::random::fill(buf);
                 buf.len()
             }
-            Node::Null | Node::Console | Node::Sink => 0,
+            Node::Null | Node::Console | Node::Sink | Node::Directory => 0,
         }
     }
 
@@ -257,6 +277,7 @@ impl Node {
             }
             Node::Null | Node::Zero | Node::Random | Node::Sink => Ok(offset + data.len() as u64),
             Node::Snapshot(_) => Err(NodeError::ReadOnly),
+            Node::Directory => Err(NodeError::IsDirectory),
         }
     }
 

@@ -27,6 +27,9 @@ pub struct Policy {
     pub placement: Placement,
     /// Lowest address a mapping may start at.
     pub floor: u64,
+    /// Where user space ends: no mapping reaches past it (at most `USER_END`; Linux
+    /// keeps the last page below 2^47 unmapped, `TASK_SIZE`).
+    pub ceiling: u64,
     /// Whether a read of untouched anonymous memory maps the shared zero page (Linux)
     /// instead of a fresh frame (the native programs, whose checks count frames).
     pub zero_page_reads: bool,
@@ -149,11 +152,20 @@ impl Mm {
         }
     }
 
+    /// The end of user space for this address space.
+    fn ceiling(&self) -> u64 {
+        self.policy.ceiling.min(USER_END)
+    }
+
     /// Where a mapping of `len` bytes without an address would go (the policy's
     /// placement, above its floor); `None` if no gap is large enough.
     pub fn find_free(&self, len: u64) -> Option<u64> {
-        self.vmas
-            .find_free(len, self.policy.placement, self.policy.floor)
+        self.vmas.find_free(
+            len,
+            self.policy.placement,
+            self.policy.floor,
+            self.ceiling(),
+        )
     }
 
     /// Creates a mapping; returns its start.
@@ -168,7 +180,7 @@ impl Mm {
         let fits = |s: u64| {
             s.is_multiple_of(PAGE)
                 && s >= self.policy.floor
-                && s.checked_add(len).is_some_and(|e| e <= USER_END)
+                && s.checked_add(len).is_some_and(|e| e <= self.ceiling())
         };
         let anywhere = || self.find_free(len).ok_or(MmError::NoAddressSpace);
         let start = match request.at {
@@ -218,7 +230,7 @@ impl Mm {
     /// Moves the end of the VMA starting at `start` to `new_end` (the addresses
     /// between must be free).
     pub fn extend(&mut self, start: u64, new_end: u64) -> Result<(), MmError> {
-        if self.vmas.extend(start, new_end) {
+        if self.vmas.extend(start, new_end, self.ceiling()) {
             Ok(())
         } else {
             Err(MmError::NoAddressSpace)
@@ -363,8 +375,7 @@ impl Mm {
     /// Changes the access of `[start, end)` (wholly mapped) to `prot`, for the VMAs
     /// and the pages already present.
     pub fn protect(&mut self, start: u64, end: u64, prot: Prot) -> Result<(), MmError> {
-        // Splitting at both ends adds at most two.
-        if !self.vmas.has_room(2) {
+        if !self.vmas.has_room(self.vmas.cut_cost(start, end)) {
             return Err(MmError::NoMemory);
         }
         if !self.vmas.protect(start, end, prot) {
@@ -483,5 +494,13 @@ impl Mm {
     /// Unmaps everything (the page tables themselves go when the mm is dropped).
     pub fn teardown(&mut self) {
         self.unmap(0, USER_END, |_| true);
+    }
+}
+
+impl Drop for Mm {
+    /// An address space dropped without a teardown (a program the loader refused
+    /// half-way) gives its frames back all the same.
+    fn drop(&mut self) {
+        self.teardown();
     }
 }

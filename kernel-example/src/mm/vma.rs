@@ -1,7 +1,7 @@
 //! The VMAs of one address space: what each range is, what backs it, who may touch
 //! it, and where a new mapping goes.
 
-use super::layout::{PAGE, USER_END};
+use super::layout::PAGE;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -115,6 +115,13 @@ impl Vmas {
         )
     }
 
+    /// VMAs a change of `[start, end)` in place (`mprotect`) adds: one per end that
+    /// falls inside a VMA.
+    pub fn cut_cost(&self, start: u64, end: u64) -> usize {
+        let inside = |at: u64| self.find(at).is_some_and(|v| v.vma.start < at);
+        usize::from(inside(start)) + usize::from(inside(end))
+    }
+
     /// The VMA containing `address`.
     pub fn find(&self, address: u64) -> Option<&KernelVma> {
         let (_, vma) = self.map.range(..=address).next_back()?;
@@ -138,8 +145,14 @@ impl Vmas {
     }
 
     /// A free, page-aligned range of `len` bytes, placed as `placement` says, within
-    /// `[floor, USER_END)`.
-    pub fn find_free(&self, len: u64, placement: Placement, floor: u64) -> Option<u64> {
+    /// `[floor, ceiling)`.
+    pub fn find_free(
+        &self,
+        len: u64,
+        placement: Placement,
+        floor: u64,
+        ceiling: u64,
+    ) -> Option<u64> {
         match placement {
             Placement::BottomUp(base) => {
                 let mut candidate = base.max(floor);
@@ -152,10 +165,10 @@ impl Vmas {
                     }
                     candidate = candidate.max(vma.end);
                 }
-                (candidate.checked_add(len)? <= USER_END).then_some(candidate)
+                (candidate.checked_add(len)? <= ceiling).then_some(candidate)
             }
             Placement::TopDown(top) => {
-                let mut candidate_end = top.min(USER_END);
+                let mut candidate_end = top.min(ceiling);
                 for vma in self.map.range(..top).rev().map(|(_, v)| &v.vma) {
                     if vma.start >= candidate_end {
                         continue;
@@ -233,14 +246,14 @@ impl Vmas {
         true
     }
 
-    /// Moves the end of the VMA that starts at `start` to `new_end` (> its end), if
-    /// the addresses between are free; whether it did.
-    pub fn extend(&mut self, start: u64, new_end: u64) -> bool {
+    /// Moves the end of the VMA that starts at `start` to `new_end` (> its end, at
+    /// most `ceiling`), if the addresses between are free; whether it did.
+    pub fn extend(&mut self, start: u64, new_end: u64, ceiling: u64) -> bool {
         let Some(vma) = self.map.get(&start) else {
             return false;
         };
         let end = vma.vma.end;
-        if new_end <= end || new_end > USER_END || !self.is_free(end, new_end) {
+        if new_end <= end || new_end > ceiling || !self.is_free(end, new_end) {
             return false;
         }
         if let Some(vma) = self.map.get_mut(&start) {

@@ -9,6 +9,12 @@ pub const ENOENT: i64 = 2;
 pub const ESRCH: i64 = 3;
 /// Bad file descriptor.
 pub const EBADF: i64 = 9;
+/// The file is a running program.
+pub const ETXTBSY: i64 = 26;
+/// Is a directory.
+pub const EISDIR: i64 = 21;
+/// A value too large (an offset that wraps).
+pub const EOVERFLOW: i64 = 75;
 /// No space left on device (the file budget is spent).
 pub const ENOSPC: i64 = 28;
 /// Out of memory (or of address space).
@@ -101,11 +107,13 @@ pub mod nr {
     pub const MLOCKALL: u64 = 151;
     pub const MUNLOCKALL: u64 = 152;
     pub const ARCH_PRCTL: u64 = 158;
+    pub const SETRLIMIT: u64 = 160;
     pub const GETTID: u64 = 186;
     pub const TKILL: u64 = 200;
     pub const TIME: u64 = 201;
     pub const SCHED_SETAFFINITY: u64 = 203;
     pub const SCHED_GETAFFINITY: u64 = 204;
+    pub const GETDENTS64: u64 = 217;
     pub const SET_TID_ADDRESS: u64 = 218;
     pub const CLOCK_GETTIME: u64 = 228;
     pub const CLOCK_GETRES: u64 = 229;
@@ -142,6 +150,8 @@ pub const O_EXCL: u64 = 0x80;
 pub const O_TRUNC: u64 = 0x200;
 /// Writes go to the end.
 pub const O_APPEND: u64 = 0x400;
+/// Offsets past 2 GiB (always on for 64-bit processes).
+pub const O_LARGEFILE: u64 = 0x8000;
 /// Must be a directory.
 pub const O_DIRECTORY: u64 = 0x10000;
 /// Close on exec.

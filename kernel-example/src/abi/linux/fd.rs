@@ -49,7 +49,8 @@ impl OpenFile {
             (false, true) => O_WRONLY,
             _ => 0,
         };
-        mode | *self.status_flags.lock()
+        // Every file is opened large on 64-bit Linux (`force_o_largefile`).
+        mode | O_LARGEFILE | *self.status_flags.lock()
     }
 }
 
@@ -60,9 +61,20 @@ struct Slot {
 }
 
 /// The descriptor table.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FdTable {
     slots: Vec<Option<Slot>>,
+    /// Descriptors below this may be opened (`RLIMIT_NOFILE`, at most [`MAX_FDS`]).
+    limit: usize,
+}
+
+impl Default for FdTable {
+    fn default() -> FdTable {
+        FdTable {
+            slots: Vec::new(),
+            limit: MAX_FDS,
+        }
+    }
 }
 
 impl FdTable {
@@ -91,10 +103,25 @@ impl FdTable {
             .ok_or(EBADF)
     }
 
+    /// Whether a descriptor is free (`open` checks before it creates anything).
+    pub fn has_free(&self) -> bool {
+        (0..self.limit).any(|i| self.slots.get(i).is_none_or(|s| s.is_none()))
+    }
+
+    /// The descriptor limit: new descriptors stay below it (those open stay open).
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Sets the descriptor limit (`RLIMIT_NOFILE`), at most [`MAX_FDS`].
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit.min(MAX_FDS);
+    }
+
     /// Installs `file` at the lowest free descriptor at or above `from`; `EMFILE` if
     /// none is left.
     pub fn install(&mut self, file: Arc<OpenFile>, from: usize, cloexec: bool) -> Result<u64, i64> {
-        let fd = (from..MAX_FDS)
+        let fd = (from..self.limit)
             .find(|&i| self.slots.get(i).is_none_or(|s| s.is_none()))
             .ok_or(EMFILE)?;
         self.install_at(fd, file, cloexec);

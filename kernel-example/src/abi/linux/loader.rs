@@ -96,6 +96,7 @@ pub fn load(path: &str, args: &[String], log: Arc<Mutex<RunLog>>) -> Result<Star
     let policy = Policy {
         placement: Placement::TopDown(MMAP_TOP),
         floor: MMAP_MIN,
+        ceiling: TASK_SIZE,
         zero_page_reads: true,
     };
     let mut mm = Mm::new(policy).ok_or(LoadError::Memory)?;
@@ -114,6 +115,7 @@ pub fn load(path: &str, args: &[String], log: Arc<Mutex<RunLog>>) -> Result<Star
         log,
         umask: AtomicU64::new(0o022),
         started_ns: crate::arch::time::monotonic_ns(),
+        limits: Mutex::new(super::state::default_limits()),
     };
     Ok(Start {
         mm,
@@ -161,6 +163,11 @@ fn map_segments(mm: &mut Mm, bytes: &[u8], exe: &Arc<str>) -> Result<Image, Load
         if s.p_type != PT_LOAD || s.p_memsz == 0 {
             continue;
         }
+        if s.p_filesz > s.p_memsz {
+            return Err(LoadError::Format(
+                "a segment with more file bytes than memory",
+            ));
+        }
         let vaddr = base
             .checked_add(s.p_vaddr)
             .ok_or(LoadError::Format("segment address"))?;
@@ -177,6 +184,10 @@ fn map_segments(mm: &mut Mm, bytes: &[u8], exe: &Arc<str>) -> Result<Image, Load
         // Pages a previous segment already maps (segments may share a page) keep
         // that mapping, with both segments' access.
         let mut first = vaddr & !(PAGE - 1);
+        // (PT_LOAD segments come in address order and share at most a page.)
+        if first.saturating_add(PAGE) < previous_end {
+            return Err(LoadError::Format("overlapping or unordered segments"));
+        }
         if first < previous_end {
             let shared = mm.vmas().find(first).map(|v| v.prot).unwrap_or(prot);
             mm.protect(first, previous_end, shared | prot)
@@ -184,17 +195,33 @@ fn map_segments(mm: &mut Mm, bytes: &[u8], exe: &Arc<str>) -> Result<Image, Load
             first = previous_end;
         }
         let last = end.next_multiple_of(PAGE);
-        if first < last {
-            let offset = s.p_offset - (vaddr - first);
-            mm.map(MapRequest {
-                at: At::Exactly(first),
-                len: last - first,
-                kind: VmaKind::Data,
-                backing: Backing::Anonymous,
-                prot,
-                name: VmaName::File(exe.clone(), offset),
-            })
-            .map_err(|_| LoadError::Memory)?;
+        // The pages holding file bytes are named after the file (and offset); the
+        // rest of the segment (its bss beyond the last file page) is anonymous, as
+        // Linux maps it.
+        let file_end = if s.p_filesz == 0 {
+            first
+        } else {
+            (vaddr + s.p_filesz)
+                .next_multiple_of(PAGE)
+                .clamp(first, last)
+        };
+        let offset = s.p_offset.wrapping_sub(vaddr - first);
+        let pieces = [
+            (first, file_end, VmaName::File(exe.clone(), offset)),
+            (file_end, last, VmaName::None),
+        ];
+        for (from, to, name) in pieces {
+            if from < to {
+                mm.map(MapRequest {
+                    at: At::Exactly(from),
+                    len: to - from,
+                    kind: VmaKind::Data,
+                    backing: Backing::Anonymous,
+                    prot,
+                    name,
+                })
+                .map_err(|_| LoadError::Memory)?;
+            }
         }
         mm.write_bytes(vaddr, data).map_err(|_| LoadError::Memory)?;
         previous_end = previous_end.max(last);

@@ -4,8 +4,9 @@
 
 use super::errno::*;
 use super::state::{Args, Linux, SysResult, BRK_LIMIT};
+use crate::fs::{self, Node};
 use crate::mm::layout::PAGE;
-use crate::mm::space::{At, MapRequest};
+use crate::mm::space::{At, MapRequest, Mm};
 use crate::mm::vma::{Backing, Prot, VmaName};
 use crate::proc::process::Process;
 use crate::proc::uaccess::copy_to_user;
@@ -35,7 +36,12 @@ pub(super) fn call(l: &Linux, p: &Process, number: u64, a: Args) -> SysResult {
             Ok(0)
         }
         nr::MPROTECT => {
-            let prot = prot(a.get(2))?;
+            // PROT_SEM (8) is accepted and means nothing on x86.
+            let bits = a.get(2);
+            let prot = prot(if bits & !0xf == 0 { bits & 7 } else { bits })?;
+            if !a.get(0).is_multiple_of(PAGE) {
+                return Err(EINVAL);
+            }
             if a.get(1) == 0 {
                 return Ok(0);
             }
@@ -61,7 +67,11 @@ pub(super) fn call(l: &Linux, p: &Process, number: u64, a: Args) -> SysResult {
             const MADV_DONTNEED: u64 = 4;
             const MADV_FREE: u64 = 8;
             if advice == MADV_DONTNEED || advice == MADV_FREE {
-                p.mm.with_write(|mm| mm.release(start, end));
+                p.mm.with_write(|mm| {
+                    mm.release(start, end);
+                    refill_file_pages(mm, start, end)
+                })
+                .map_err(|_| ENOMEM)?;
             }
             Ok(0)
         }
@@ -163,12 +173,21 @@ fn mmap(l: &Linux, p: &Process, a: Args) -> SysResult {
     if !offset.is_multiple_of(PAGE) || flags & (MAP_SHARED | MAP_PRIVATE) == 0 {
         return Err(EINVAL);
     }
+    if flags & MAP_ANONYMOUS == 0 && offset.checked_add(len).is_none() {
+        return Err(EOVERFLOW);
+    }
+    let device = (flags & MAP_ANONYMOUS == 0)
+        .then(|| l.fds.lock().get(fd))
+        .transpose()?;
     // A private copy of a file's bytes (copied in below, a page at a time, up to the
-    // file's end), or zeros.
-    let (source, name) = if flags & MAP_ANONYMOUS != 0 {
+    // file's end), or zeros (anonymous memory, or /dev/zero, as Linux maps it).
+    let zero_device = device
+        .as_ref()
+        .is_some_and(|f| matches!(*f.node, Node::Zero));
+    let (source, name) = if flags & MAP_ANONYMOUS != 0 || zero_device {
         (None, VmaName::None)
     } else {
-        let file = l.fds.lock().get(fd)?;
+        let file = device.ok_or(EBADF)?;
         if !file.node.seekable() || !file.readable {
             return Err(EACCES);
         }
@@ -376,4 +395,36 @@ fn mincore(p: &Process, addr: u64, len: u64, vec_addr: u64) -> SysResult {
         done += n;
     }
     Ok(0)
+}
+
+/// After `MADV_DONTNEED`: the pages of private file mappings in `[start, end)` read
+/// their file's bytes again, as on Linux (anonymous pages read zeros).
+fn refill_file_pages(mm: &mut Mm, start: u64, end: u64) -> Result<(), MmError> {
+    let mut cursor = start;
+    while let Some(vma) = mm
+        .vmas()
+        .after(cursor)
+        .filter(|v| v.vma.start < end)
+        .cloned()
+    {
+        cursor = vma.vma.end;
+        let VmaName::File(path, offset) = &vma.name else {
+            continue;
+        };
+        let Some(node) = fs::lookup(path) else {
+            continue;
+        };
+        let (from, to) = (vma.vma.start.max(start), vma.vma.end.min(end));
+        let mut page = [0u8; PAGE as usize];
+        let mut at = from;
+        while at < to {
+            let n = node.read_at(offset + (at - vma.vma.start), &mut page);
+            if n == 0 {
+                break;
+            }
+            mm.write_bytes(at, &page[..n])?;
+            at += PAGE;
+        }
+    }
+    Ok(())
 }

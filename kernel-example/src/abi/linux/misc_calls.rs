@@ -2,7 +2,8 @@
 //! sleeping.
 
 use super::errno::*;
-use super::state::{Args, Linux, SysResult, PID};
+use super::fd::MAX_FDS;
+use super::state::{Args, Linux, SysResult, PID, RLIMITS, RLIMIT_NOFILE};
 use crate::arch::time::{self, NANOS};
 use crate::arch::{cpu, random};
 use crate::mm::frames;
@@ -77,22 +78,19 @@ pub(super) fn call(l: &Linux, p: &Process, number: u64, a: Args) -> SysResult {
         }
         SYSINFO => sysinfo(p, a.get(0)),
         ARCH_PRCTL => arch_prctl(p, a.get(0), a.get(1)),
-        GETRLIMIT => rlimit(p, a.get(0), Some(a.get(1))),
+        GETRLIMIT => rlimit(l, p, a.get(0), None, Some(a.get(1))),
         PRLIMIT64 => {
             if a.get(0) != 0 && a.get(0) != PID {
                 return Err(ESRCH);
             }
-            if a.get(2) != 0 {
-                // A new limit: read (so that a bad pointer is EFAULT), accepted, not
-                // enforced.
-                let mut new = [0u8; 16];
-                copy_from_user(p, a.get(2), &mut new).map_err(|_| EFAULT)?;
-            }
-            rlimit(p, a.get(1), Some(a.get(3)).filter(|&old| old != 0))
+            let new = Some(a.get(2)).filter(|&new| new != 0);
+            rlimit(l, p, a.get(1), new, Some(a.get(3)).filter(|&old| old != 0))
         }
+        SETRLIMIT => rlimit(l, p, a.get(0), Some(a.get(1)), None),
         GETRANDOM => {
             let (buf, len, flags) = (a.get(0), a.get(1), a.get(2));
-            if flags & !7 != 0 {
+            // GRND_NONBLOCK 1, GRND_RANDOM 2, GRND_INSECURE 4 (not with RANDOM).
+            if flags & !7 != 0 || flags & 6 == 6 {
                 return Err(EINVAL);
             }
             // Linux returns at most 32 MiB - 1 per call; a page at a time here.
@@ -258,24 +256,45 @@ fn arch_prctl(p: &Process, code: u64, addr: u64) -> SysResult {
     }
 }
 
-/// `getrlimit`/`prlimit64` for `resource`: writes `{cur, max}` to `old` if given.
-fn rlimit(p: &Process, resource: u64, old: Option<u64>) -> SysResult {
-    const RLIMIT_STACK: u64 = 3;
-    const RLIMIT_NOFILE: u64 = 7;
-    const RLIM_INFINITY: u64 = u64::MAX;
-    if resource >= 16 {
-        return Err(EINVAL);
-    }
-    let (cur, max) = match resource {
-        RLIMIT_STACK => (8 << 20, RLIM_INFINITY),
-        RLIMIT_NOFILE => (super::fd::MAX_FDS as u64, super::fd::MAX_FDS as u64),
-        _ => (RLIM_INFINITY, RLIM_INFINITY),
+/// `getrlimit`, `setrlimit` and `prlimit64` for `resource`: writes the old
+/// `{cur, max}` to `old` and then sets `new`, if given. Limits are kept per process;
+/// `RLIMIT_NOFILE` is enforced (at most 1024 here: higher is `-EPERM`), the others
+/// only remembered.
+fn rlimit(l: &Linux, p: &Process, resource: u64, new: Option<u64>, old: Option<u64>) -> SysResult {
+    let index = usize::try_from(resource)
+        .ok()
+        .filter(|&r| r < RLIMITS)
+        .ok_or(EINVAL)?;
+    let wanted = match new {
+        Some(va) => {
+            let mut bytes = [0u8; 16];
+            copy_from_user(p, va, &mut bytes).map_err(|_| EFAULT)?;
+            let word =
+                |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]));
+            let (cur, max) = (word(0), word(8));
+            if cur > max {
+                return Err(EINVAL);
+            }
+            if resource == RLIMIT_NOFILE && max > MAX_FDS as u64 {
+                return Err(EPERM);
+            }
+            Some((cur, max))
+        }
+        None => None,
     };
+    let mut limits = l.limits.lock();
     if let Some(old) = old {
+        let (cur, max) = limits[index];
         let mut out = [0u8; 16];
         out[..8].copy_from_slice(&cur.to_le_bytes());
         out[8..].copy_from_slice(&max.to_le_bytes());
         copy_to_user(p, old, &out).map_err(|_| EFAULT)?;
+    }
+    if let Some(limit) = wanted {
+        limits[index] = limit;
+        if resource == RLIMIT_NOFILE {
+            l.fds.lock().set_limit(limit.0 as usize);
+        }
     }
     Ok(0)
 }

@@ -59,7 +59,7 @@ impl Linux {
         use nr::*;
         match number {
             READ | WRITE | CLOSE | FSTAT | LSEEK | IOCTL | PREAD64 | PWRITE64 | READV | WRITEV
-            | DUP | DUP2 | FCNTL | FTRUNCATE | FSYNC | FDATASYNC | DUP3 => {
+            | DUP | DUP2 | FCNTL | FTRUNCATE | FSYNC | FDATASYNC | GETDENTS64 | DUP3 => {
                 fs_calls::call(self, p, number, a)
             }
             OPEN | STAT | LSTAT | ACCESS | GETCWD | CHDIR | FCHDIR | RENAME | UNLINK | READLINK

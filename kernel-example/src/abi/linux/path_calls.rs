@@ -126,45 +126,63 @@ fn resolve(path: &str) -> String {
 
 /// The node `path` names, `/proc` files generated now.
 fn lookup(l: &Linux, p: &Process, path: &str) -> Result<Arc<Node>, i64> {
+    lookup_named(l, p, path).map(|(node, _)| node)
+}
+
+/// [`lookup`], with the name the node is filed under.
+fn lookup_named(l: &Linux, p: &Process, path: &str) -> Result<(Arc<Node>, Arc<str>), i64> {
     if path.is_empty() {
         return Err(ENOENT);
     }
     let path = resolve(path);
     if let Some(rest) = path.strip_prefix("/proc/") {
-        return procfs::open(l, p, rest);
+        return procfs::open(l, p, rest).map(|node| (node, Arc::from(path.as_str())));
     }
-    fs::lookup(&path).ok_or(ENOENT)
+    fs::lookup_named(&path).ok_or(ENOENT)
 }
 
 fn open(l: &Linux, p: &Process, dirfd: u64, path: u64, flags: u64) -> SysResult {
     let given = read_path(p, path)?;
     check_dirfd(l, dirfd, &given)?;
-    let name = resolve(&given);
+    // Refused before anything is created (Linux 6.4+ refuses O_CREAT|O_DIRECTORY).
+    if flags & O_CREAT != 0 && flags & O_DIRECTORY != 0 {
+        return Err(EINVAL);
+    }
+    if !l.fds.lock().has_free() {
+        return Err(EMFILE);
+    }
     let wants_write = flags & O_ACCMODE != 0;
-    let node = match lookup(l, p, &given) {
-        Ok(node) => {
+    let (node, name) = match lookup_named(l, p, &given) {
+        Ok(found) => {
             if flags & O_CREAT != 0 && flags & O_EXCL != 0 {
                 return Err(EEXIST);
             }
-            node
+            found
         }
-        Err(ENOENT) if flags & O_CREAT != 0 => match fs::create(&name) {
-            Ok(node) => node,
+        Err(ENOENT) if flags & O_CREAT != 0 => match fs::create(&resolve(&given)) {
+            Ok(created) => created,
             Err(CreateError::BadName) => return Err(EACCES),
             Err(CreateError::NoSpace) => return Err(ENOSPC),
         },
         Err(e) => return Err(e),
     };
-    if flags & O_DIRECTORY != 0 {
-        return Err(ENOTDIR);
+    match node.kind() {
+        NodeKind::Directory if wants_write => return Err(EISDIR),
+        NodeKind::Directory => {}
+        _ if flags & O_DIRECTORY != 0 => return Err(ENOTDIR),
+        _ => {}
     }
     if wants_write && matches!(*node, Node::Snapshot(_)) {
         return Err(EACCES);
     }
+    // The running program's file cannot be written (Linux: ETXTBSY).
+    if wants_write && fs::lookup(&l.exe).is_some_and(|exe| Arc::ptr_eq(&exe, &node)) {
+        return Err(ETXTBSY);
+    }
     if wants_write && flags & O_TRUNC != 0 {
         node.truncate();
     }
-    let file = Arc::new(OpenFile::new(node, Some(Arc::from(name.as_str())), flags));
+    let file = Arc::new(OpenFile::new(node, Some(name), flags));
     l.fds.lock().install(file, 0, flags & O_CLOEXEC != 0)
 }
 
@@ -218,9 +236,15 @@ fn readlink(
 pub(super) fn write_stat(p: &Process, node: &Arc<Node>, buf: u64) -> SysResult {
     let (mode, rdev) = match node.kind() {
         NodeKind::Regular => (0o100_644u32, 0u64),
-        NodeKind::CharDevice => (0o020_666u32, (1 << 8) | 3),
+        NodeKind::CharDevice => (0o020_666u32, node.device_number()),
+        NodeKind::Directory => (0o040_755u32, 0),
     };
-    let size = node.size();
+    // (Generated files report 0, as /proc does.)
+    let size = if matches!(**node, Node::Snapshot(_)) {
+        0
+    } else {
+        node.size()
+    };
     let now = crate::arch::time::realtime_ns();
     let (sec, nsec) = (now / 1_000_000_000, now % 1_000_000_000);
     let mut st = [0u8; 144];

@@ -15,6 +15,28 @@ pub const PID: u64 = 1;
 /// `brk` may grow the heap this far past its start.
 pub(super) const BRK_LIMIT: u64 = 1 << 30;
 
+/// How many resource limits there are (`RLIM_NLIMITS`).
+pub const RLIMITS: usize = 16;
+/// `RLIMIT_NOFILE`: descriptors.
+pub const RLIMIT_NOFILE: u64 = 7;
+
+/// The limits a process starts with (what a Linux shell usually gives, within what
+/// this kernel can honour: 1024 descriptors at most).
+pub fn default_limits() -> [(u64, u64); RLIMITS] {
+    const INF: u64 = u64::MAX;
+    let mut limits = [(INF, INF); RLIMITS];
+    limits[3] = (8 << 20, INF); // STACK
+    limits[4] = (0, INF); // CORE
+    limits[6] = (1024, 1024); // NPROC
+    limits[RLIMIT_NOFILE as usize] = (1024, 1024);
+    limits[8] = (8 << 20, 8 << 20); // MEMLOCK
+    limits[11] = (1024, 1024); // SIGPENDING
+    limits[12] = (819_200, 819_200); // MSGQUEUE
+    limits[13] = (0, 0); // NICE
+    limits[14] = (0, 0); // RTPRIO
+    limits
+}
+
 /// What the kernel has to say about a run, told when it ends (so that nothing it
 /// prints lands in the middle of the program's output).
 ///
@@ -83,6 +105,8 @@ pub struct Linux {
     pub umask: AtomicU64,
     /// The monotonic clock when it started (`getrusage`).
     pub started_ns: u64,
+    /// Its resource limits, `(cur, max)` by `RLIMIT_*` number.
+    pub limits: Mutex<[(u64, u64); RLIMITS]>,
     /// What to report at its end.
     pub log: Arc<Mutex<RunLog>>,
 }

@@ -111,6 +111,7 @@ pub fn start(program: Program, arg: u64) -> Start {
     let policy = Policy {
         placement: Placement::BottomUp(MMAP_BASE),
         floor: PAGE,
+        ceiling: crate::mm::layout::USER_END,
         zero_page_reads: false,
     };
     let mut mm = Mm::new(policy).expect("out of memory for a process");
