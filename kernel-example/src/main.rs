@@ -82,6 +82,8 @@ pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
         page_fault: proc::traps::page_fault,
         user_exception: proc::traps::user_exception,
         kernel_trap: quirk::harness::on_kernel_trap,
+        user_entry: proc::traps::user_entry,
+        user_exit: proc::traps::user_exit,
     });
     let findings = quirk::probe();
     findings.print();

@@ -18,7 +18,6 @@ use crate::mm::space::{Access, At, MapRequest, Mm};
 use crate::mm::user::UserMemory;
 use crate::mm::vma::{Backing, Prot, VmaName};
 use crate::quirk;
-use mpx::arch::xsave::{XSTATE_BNDCSR, XSTATE_BNDREGS};
 use mpx::arch::{BndStatus, Bndcfg, BrCause, EntryWidth, Mode};
 use mpx::lock::{FaultLockError, MmReadGuard};
 use mpx::manager::{AllocError, EnableError, MpxManager, Statistics, UnmapError, UnmapSummary};
@@ -116,8 +115,8 @@ fn context_id() -> u64 {
 /// held lock is always a bug, and waiting would not help.
 const FAULT_LOCK_SPINS: usize = 0;
 
-/// BNDCFGU flags the kernel programs: EN | BNDPRESERVE.
-const BNDCFG_FLAGS: u64 = 0b11;
+/// BNDCFGU flags: EN | BNDPRESERVE (the native programs ask for both).
+pub const BNDCFG_FLAGS: u64 = 0b11;
 
 /// What the `#BR` handler must do with the process.
 #[derive(Clone, Copy, Debug)]
@@ -225,12 +224,18 @@ impl ProcessMm {
             .munmap(user, start, end, |mm, a, b| mm.unmap(a, b, |_| true))
     }
 
-    /// `mpx_enable(directory)` (Linux: `PR_MPX_ENABLE_MANAGEMENT`): encodes BNDCFGU for
-    /// this CPU (QEMU's bug A), hands the crate the *effective* base, and on success
-    /// loads BNDCFGU into the task's XSAVE state. Returns the BNDCFGU value.
-    pub fn enable(&self, xsave: &mut XsaveArea, directory: u64) -> Result<u64, EnableRefusal> {
+    /// `mpx_enable(directory)` (Linux: `PR_MPX_ENABLE_MANAGEMENT`): encodes BNDCFGU
+    /// (`directory` with `flags`, EN and BNDPRESERVE) for this CPU (QEMU's bug A),
+    /// hands the crate the *effective* base, and on success puts BNDCFGU into the
+    /// task's saved state (loaded on the way back to ring 3). Returns the BNDCFGU value.
+    pub fn enable(
+        &self,
+        xsave: &mut XsaveArea,
+        directory: u64,
+        flags: u64,
+    ) -> Result<u64, EnableRefusal> {
         let decoding = quirk::decoding();
-        let cfg = quirk::encode_bndcfg(decoding, directory, BNDCFG_FLAGS);
+        let cfg = quirk::encode_bndcfg(decoding, directory, flags & BNDCFG_FLAGS);
         let effective = quirk::effective_base(decoding, quirk::CpuMode::Long64, cfg);
         // A directory this CPU cannot be pointed at exactly is refused rather than
         // silently moved.
@@ -241,9 +246,8 @@ impl ProcessMm {
             .write()
             .enable(Bndcfg::from_raw(cfg), effective)
             .map_err(EnableRefusal::Crate)?;
+        // In the saved state: loaded on the way back to ring 3.
         xsave.set_bndcfgu(cfg);
-        // Loaded now; takes effect at the iretq back to ring 3.
-        xsave.restore(XSTATE_BNDCSR);
         Ok(cfg)
     }
 
@@ -277,7 +281,7 @@ impl ProcessMm {
         xsave: &mut XsaveArea,
         frame: &TrapFrame,
     ) -> BrVerdict {
-        xsave.save(XSTATE_BNDREGS | XSTATE_BNDCSR);
+        // (The trap entry saved BNDSTATUS and the bound registers into `xsave`.)
         let status: BndStatus = xsave.bndstatus();
         match status.cause() {
             BrCause::MissingTable { entry } => match self.0.allocate_table(user, entry) {

@@ -40,6 +40,10 @@ pub struct XsaveLayout {
 
 static LAYOUT: spin::Once<XsaveLayout> = spin::Once::new();
 
+/// The state components the kernel enables in XCR0: x87, SSE, BNDREGS and BNDCSR
+/// (no AVX: a process sees it absent through XGETBV, as glibc checks).
+pub const XCR0_BITS: u64 = 0b1_1011;
+
 /// Checks for XSAVE and MPX and enables the MPX state components.
 pub fn init() -> Result<XsaveLayout, Missing> {
     let leaf1 = __cpuid(1);
@@ -58,7 +62,7 @@ pub fn init() -> Result<XsaveLayout, Missing> {
     // SAFETY: XSAVE is supported (checked above); setting OSXSAVE only enables
     // XGETBV/XSETBV and the XSAVE family.
     unsafe { Cr4::update(|flags| flags.insert(Cr4Flags::OSXSAVE)) };
-    let xcr0 = XCr0Flags::X87 | XCr0Flags::SSE | XCr0Flags::BNDREG | XCr0Flags::BNDCSR;
+    let xcr0 = XCr0Flags::from_bits_truncate(XCR0_BITS);
     // SAFETY: every component is supported (checked via CPUID.(0xD,0).EAX, x87 and
     // SSE always are) and BNDREGS/BNDCSR are set together as the SDM requires.
     unsafe { XCr0::write(xcr0) };

@@ -98,12 +98,20 @@ trap_common:
     mov rbp, rsp
     and rsp, -64
     sub rsp, 512
+/* A trap from ring 0 keeps the interrupted kernel code's x87/SSE state here (the
+   handlers use SSE too); a trap from ring 3 has the dispatcher save and restore the
+   process's whole extended state (XSAVE), which a handler may change (signals). The
+   saved CS is at [rbp + 18*8]. */
+    test qword ptr [rbp + 18*8], 3
+    jnz 1f
     fxsave64 [rsp]
-    cld
+1:  cld
     mov rdi, rbp
     call {dispatch}
+    test qword ptr [rbp + 18*8], 3
+    jnz 2f
     fxrstor64 [rsp]
-    mov rsp, rbp
+2:  mov rsp, rbp
     pop r15
     pop r14
     pop r13

@@ -102,6 +102,11 @@ pub struct Handlers {
     /// A kernel-mode trap other than an abort: returns whether it claimed (and handled)
     /// the trap; otherwise the trap is fatal.
     pub kernel_trap: fn(&mut TrapFrame) -> bool,
+    /// Runs first on every trap from ring 3 (saves the process's extended state).
+    pub user_entry: fn(&mut TrapFrame),
+    /// Runs last before returning to ring 3 (restores it, with what the handler
+    /// changed).
+    pub user_exit: fn(&mut TrapFrame),
 }
 
 static HANDLERS: Once<Handlers> = Once::new();
@@ -143,6 +148,7 @@ pub(super) extern "C" fn dispatch(frame: &mut TrapFrame) {
         }
         kernel_fault(frame, "unexpected exception in the kernel");
     }
+    (handlers.user_entry)(frame);
     match frame.vector {
         VECTOR_SYSCALL => (handlers.syscall)(frame),
         VECTOR_SYSCALL_INSTRUCTION => (handlers.syscall_instruction)(frame),
@@ -150,6 +156,7 @@ pub(super) extern "C" fn dispatch(frame: &mut TrapFrame) {
         VECTOR_PAGE_FAULT => (handlers.page_fault)(frame),
         _ => (handlers.user_exception)(frame),
     }
+    (handlers.user_exit)(frame);
 }
 
 /// Reports a fatal kernel-mode trap and leaves QEMU with the panic verdict.

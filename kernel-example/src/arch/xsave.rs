@@ -1,12 +1,28 @@
-//! Per-task XSAVE areas: where the bound registers, BNDCFGU and BNDSTATUS of a
-//! process live while the kernel runs, read and written with the `mpx` crate's
-//! standard-format parsers (`mpx::arch::xsave`, `BoundRegisters::from_xsave`).
+//! Per-task XSAVE areas: where a process's extended state (x87, SSE, the bound
+//! registers, BNDCFGU and BNDSTATUS) lives while the kernel runs, read and written
+//! with the `mpx` crate's standard-format parsers (`mpx::arch::xsave`,
+//! `BoundRegisters::from_xsave`).
+//!
+//! Every trap from ring 3 saves the whole state here and every return restores it
+//! ([`XsaveArea::save`] / [`XsaveArea::restore`] with [`ALL`]): the kernel's own
+//! code uses SSE registers (LLVM emits them for copies and zeroing), which must never
+//! leak into, or clobber, a process's.
 
 use super::cpu::layout;
 use core::arch::asm;
 use mpx::arch::xsave::{read_bndcsr, write_bndcfgu};
 use mpx::arch::{BndStatus, Bndcfg};
 use mpx::violation::BoundRegisters;
+
+/// Every state component XCR0 enables (XSAVE and XRSTOR take the mask ANDed with XCR0).
+pub const ALL: u64 = u64::MAX;
+
+/// Offset of MXCSR in the legacy region of an XSAVE image.
+pub const MXCSR_OFFSET: usize = 24;
+/// Offset of MXCSR_MASK in the legacy region.
+pub const MXCSR_MASK_OFFSET: usize = 28;
+/// MXCSR at reset: every SSE exception masked, round to nearest.
+pub const MXCSR_DEFAULT: u32 = 0x1f80;
 
 /// A 64-byte-aligned XSAVE area of [`XsaveLayout::size`] bytes on the heap.
 pub struct XsaveArea {
@@ -20,14 +36,31 @@ unsafe impl Send for XsaveArea {}
 unsafe impl Sync for XsaveArea {}
 
 impl XsaveArea {
-    /// A zeroed area (every component in its init state).
+    /// An area with every component in its init state (XSTATE_BV 0) and MXCSR at
+    /// its reset value (XRSTOR loads MXCSR from the image even for an init SSE state).
     pub fn new() -> XsaveArea {
         let layout =
             core::alloc::Layout::from_size_align(layout().size, 64).expect("valid xsave layout");
         // SAFETY: the layout has a non-zero size.
         let ptr = unsafe { alloc::alloc::alloc_zeroed(layout) };
         assert!(!ptr.is_null(), "out of heap for an XSAVE area");
-        XsaveArea { ptr, layout }
+        let mut area = XsaveArea { ptr, layout };
+        area.bytes_mut()[MXCSR_OFFSET..MXCSR_OFFSET + 4]
+            .copy_from_slice(&MXCSR_DEFAULT.to_le_bytes());
+        area
+    }
+
+    /// Every component back to its init state (XSTATE_BV 0, MXCSR at reset): what a
+    /// signal handler starts with.
+    pub fn reset_to_init(&mut self) {
+        let bytes = self.bytes_mut();
+        bytes.fill(0);
+        bytes[MXCSR_OFFSET..MXCSR_OFFSET + 4].copy_from_slice(&MXCSR_DEFAULT.to_le_bytes());
+    }
+
+    /// The image's size in bytes.
+    pub fn size(&self) -> usize {
+        self.layout.size()
     }
 
     /// The area's bytes (a standard-format XSAVE image).
@@ -37,9 +70,16 @@ impl XsaveArea {
         unsafe { core::slice::from_raw_parts(self.ptr, self.layout.size()) }
     }
 
-    fn bytes_mut(&mut self) -> &mut [u8] {
+    /// The area's bytes, to change (the caller keeps the image valid for XRSTOR:
+    /// see [`XsaveArea::load_checked`] for images from user memory).
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in `bytes`, and `&mut self` makes the borrow exclusive.
         unsafe { core::slice::from_raw_parts_mut(self.ptr, self.layout.size()) }
+    }
+
+    /// BNDCFGU and BNDSTATUS as saved; `None` if component 4 is in its init state.
+    pub fn bndcsr(&self) -> Option<(Bndcfg, BndStatus)> {
+        read_bndcsr(self.bytes())
     }
 
     /// `BNDSTATUS` as saved (0 if component 4 is in its init state).
@@ -81,6 +121,88 @@ impl XsaveArea {
     }
 }
 
+/// Why an XSAVE image from user memory (a signal frame's) cannot be loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageError {
+    /// Shorter than the legacy region and header (576 bytes).
+    Short,
+    /// The header names components XCR0 does not enable, is compacted, or has
+    /// reserved bytes set: XRSTOR would raise #GP.
+    Header,
+    /// MXCSR has bits the CPU reserves: XRSTOR would raise #GP.
+    Mxcsr,
+}
+
+impl XsaveArea {
+    /// Loads `image` (a standard-format XSAVE image from user memory) into this area,
+    /// after checking everything XRSTOR would fault on, so that restoring it later
+    /// cannot fault in the kernel. With `fx_only` only the legacy x87/SSE region is
+    /// taken and every other component goes to its init state (Linux's answer to a
+    /// signal frame whose XSAVE magic does not check out). On an error the area is
+    /// unchanged.
+    pub fn load_user_image(&mut self, image: &[u8], fx_only: bool) -> Result<(), ImageError> {
+        const LEGACY: usize = 512;
+        const HEADER: usize = 64;
+        if image.len() < LEGACY + if fx_only { 0 } else { HEADER } {
+            return Err(ImageError::Short);
+        }
+        let mask = mxcsr_mask();
+        let mxcsr = u32::from_le_bytes(
+            image[MXCSR_OFFSET..MXCSR_OFFSET + 4]
+                .try_into()
+                .unwrap_or([0; 4]),
+        );
+        if mxcsr & !mask != 0 {
+            return Err(ImageError::Mxcsr);
+        }
+        let xstate_bv = if fx_only {
+            0b11
+        } else {
+            let header = &image[LEGACY..LEGACY + HEADER];
+            let bv = u64::from_le_bytes(header[..8].try_into().unwrap_or([0xff; 8]));
+            let reserved_clear = header[8..].iter().all(|&b| b == 0);
+            if bv & !super::cpu::XCR0_BITS != 0 || !reserved_clear {
+                return Err(ImageError::Header);
+            }
+            bv
+        };
+        let len = if fx_only {
+            LEGACY
+        } else {
+            image.len().min(self.size())
+        };
+        let area = self.bytes_mut();
+        area[..len].copy_from_slice(&image[..len]);
+        // (The legacy region's bytes 464..511 are the software's: XRSTOR ignores them.)
+        area[LEGACY..LEGACY + HEADER].fill(0);
+        area[LEGACY..LEGACY + 8].copy_from_slice(&xstate_bv.to_le_bytes());
+        Ok(())
+    }
+}
+
+/// The MXCSR bits this CPU accepts (MXCSR_MASK from an FXSAVE image; 0 there means
+/// the architectural default 0xFFBF, SDM vol. 1, 11.6.6).
+fn mxcsr_mask() -> u32 {
+    static MASK: spin::Once<u32> = spin::Once::new();
+    *MASK.call_once(|| {
+        #[repr(C, align(16))]
+        struct Legacy([u8; 512]);
+        let mut area = Legacy([0; 512]);
+        // SAFETY: FXSAVE writes 512 bytes to a 16-byte-aligned buffer of that size.
+        unsafe { asm!("fxsave64 [{}]", in(reg) area.0.as_mut_ptr(), options(nostack)) };
+        let mask = u32::from_le_bytes(
+            area.0[MXCSR_MASK_OFFSET..MXCSR_MASK_OFFSET + 4]
+                .try_into()
+                .unwrap_or([0; 4]),
+        );
+        if mask == 0 {
+            0xffbf
+        } else {
+            mask
+        }
+    })
+}
+
 impl Default for XsaveArea {
     fn default() -> Self {
         Self::new()
@@ -91,5 +213,17 @@ impl Drop for XsaveArea {
     fn drop(&mut self) {
         // SAFETY: allocated in `new` with this layout.
         unsafe { alloc::alloc::dealloc(self.ptr, self.layout) };
+    }
+}
+
+/// Puts x87 and SSE in a known state for the kernel's own use (after the process's
+/// state was saved): `FNINIT`, and MXCSR with every exception masked, so that nothing a
+/// process left there (unmasked exceptions, odd rounding) reaches kernel code.
+pub fn reset_kernel_fpu() {
+    let mxcsr: u32 = MXCSR_DEFAULT;
+    // SAFETY: FNINIT and LDMXCSR only change x87/SSE control state, which the kernel
+    // does not rely on across this call; the MXCSR value has no reserved bit set.
+    unsafe {
+        core::arch::asm!("fninit", "ldmxcsr [{}]", in(reg) &mxcsr, options(nostack));
     }
 }

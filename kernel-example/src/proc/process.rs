@@ -13,6 +13,7 @@ use crate::mm::user::UserMemory;
 use crate::mpx_glue::ProcessMm;
 use alloc::boxed::Box;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use mpx::violation::ViolationReport;
 
 /// Why a process was killed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,11 +67,68 @@ pub enum Flow {
     End(Exit),
 }
 
+/// An exception from ring 3 the kernel could not resolve itself: what the process's
+/// ABI turns into a signal (Linux) or a kill (the native programs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserFault {
+    /// A page fault no VMA allows.
+    Page {
+        /// The faulting address (CR2).
+        address: u64,
+        /// The page-fault error code.
+        error_code: u64,
+        /// Whether a VMA covers the address (the access was refused) or none does.
+        mapped: bool,
+    },
+    /// A page fault the kernel had no memory for.
+    OutOfMemory {
+        /// The faulting address.
+        address: u64,
+    },
+    /// A bounds violation (`#BR` code 1), decoded: the checked address and the
+    /// violated register's bounds (upper as an address, not complemented).
+    Bounds(ViolationReport),
+    /// Any other `#BR`: a violation whose instruction could not be decoded, a
+    /// table the crate would not or could not allocate, a reserved BNDSTATUS.
+    BoundsOther,
+    /// Another exception.
+    Exception {
+        /// Its vector.
+        vector: u64,
+        /// Its error code (0 if it has none).
+        error_code: u64,
+    },
+}
+
+impl UserFault {
+    /// How a process killed by this fault ended.
+    pub fn kill_reason(self) -> KillReason {
+        match self {
+            UserFault::Page { address, .. } | UserFault::OutOfMemory { address } => {
+                KillReason::SegmentationFault(address)
+            }
+            UserFault::Bounds(report) => KillReason::BoundsViolation {
+                address: Some(report.address),
+                lower: Some(report.lower),
+                upper: Some(report.upper),
+            },
+            UserFault::BoundsOther => KillReason::BoundsError,
+            UserFault::Exception { vector, .. } => KillReason::Exception(vector),
+        }
+    }
+}
+
 /// A process ABI.
 pub trait Abi: Send + Sync {
     /// Serves the system call in `frame`, made through `entry`, for `process`. Called
     /// with no lock held.
     fn syscall(&self, process: &Process, frame: &mut TrapFrame, entry: SyscallEntry) -> Flow;
+
+    /// Decides what `fault` (which `frame` took, RIP at the faulting instruction for
+    /// a fault, after it for a trap) does to `process`: `Flow::Continue` resumes it
+    /// at `frame`, which the ABI may have changed (to enter a signal handler). Called
+    /// with no lock held; the process's extended state is in its XSAVE area.
+    fn fault(&self, process: &Process, frame: &mut TrapFrame, fault: UserFault) -> Flow;
 }
 
 /// [`Process::reports`] value meaning "not reported".

@@ -13,7 +13,6 @@ use crate::mm::space::Mm;
 use crate::mm::{frames, heap};
 use alloc::boxed::Box;
 use core::sync::atomic::Ordering;
-use mpx::arch::xsave::{XSTATE_BNDCSR, XSTATE_BNDREGS};
 use mpx::manager::Statistics;
 
 /// A process ready to run, as its ABI built it.
@@ -111,8 +110,9 @@ pub fn run(start: Start, baseline: Baseline, options: RunOptions) -> Outcome {
     // after `clear_current`; it is only used through shared references.
     unsafe { process::set_current(process) };
     process.mm.read().activate();
-    // Load the task's MPX state (BNDCFGU disabled, bound registers INIT).
-    process.xsave.lock().restore(XSTATE_BNDREGS | XSTATE_BNDCSR);
+    // Load the task's initial extended state: x87, SSE and MPX in their init states
+    // (BNDCFGU disabled, bound registers INIT), MXCSR at its reset value.
+    process.xsave.lock().restore(crate::arch::xsave::ALL);
     let sel = gdt::selectors();
     // SAFETY: entry and stack are mapped user memory of this process (its ABI built
     // them); the saved-rsp slot is an atomic in the process, which outlives the call.

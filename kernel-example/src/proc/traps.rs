@@ -2,15 +2,29 @@
 //! demand paging, `#BR`, and every other exception, which ends the process like a
 //! signal would. The kernel carries on.
 
-use super::process::{with_current, Exit, Flow, KillReason, SyscallEntry};
+use super::process::{with_current, Flow, SyscallEntry, UserFault};
 use super::run::kill_current;
 use crate::arch::trap::{exception_name, TrapFrame};
+use crate::arch::xsave;
 use crate::mm::space::Access;
 use crate::mpx_glue::{BrVerdict, PageFaultError};
 use mpx::violation::MAX_INSTRUCTION_LEN;
 
+/// First on every trap from ring 3: the process's whole extended state (x87, SSE, the
+/// bound registers, BNDCFGU, BNDSTATUS) into its XSAVE area, where the handlers read
+/// and change it; then a clean x87/SSE state for the kernel's own code.
+pub fn user_entry(_frame: &mut TrapFrame) {
+    with_current(|p| p.xsave.lock().save(xsave::ALL));
+    xsave::reset_kernel_fpu();
+}
+
+/// Last before the return to ring 3: the process's extended state back from its area.
+pub fn user_exit(_frame: &mut TrapFrame) {
+    with_current(|p| p.xsave.lock().restore(xsave::ALL));
+}
+
 /// `#PF` from ring 3: demand paging (and copy on write of the zero page) for the
-/// running process; a fault no VMA allows kills it, like SIGSEGV.
+/// running process; a fault the kernel cannot resolve goes to the process's ABI.
 pub fn page_fault(frame: &mut TrapFrame) {
     let address = x86_64::registers::control::Cr2::read_raw();
     let code = frame.error_code;
@@ -22,31 +36,35 @@ pub fn page_fault(frame: &mut TrapFrame) {
         Access::Read
     };
     // A reserved-bit fault is never the process's to resolve.
-    let resolved = code & (1 << 3) == 0
-        && with_current(|p| match p.mm.page_fault(address, access) {
-            Ok(()) => true,
-            Err(PageFaultError::NotAllowed) => false,
-            Err(PageFaultError::OutOfMemory) => {
-                kprintln!(
-                    "process killed: out of memory for the page at {:#x} ({} frames free)",
-                    address,
-                    crate::mm::frames::free_count()
-                );
-                false
-            }
-            Err(PageFaultError::Lock(e)) => {
-                kprintln!("page fault: mm lock unavailable ({})", e);
-                false
-            }
-        });
-    if !resolved {
-        kprintln!(
-            "process killed: segmentation fault at {:#x} (rip {:#x}, error {:#x})",
+    let result = if code & (1 << 3) != 0 {
+        Err(PageFaultError::NotAllowed)
+    } else {
+        with_current(|p| p.mm.page_fault(address, access))
+    };
+    let fault = match result {
+        Ok(()) => return,
+        Err(PageFaultError::OutOfMemory) => UserFault::OutOfMemory { address },
+        Err(PageFaultError::NotAllowed) => UserFault::Page {
             address,
-            frame.rip,
-            frame.error_code
-        );
-        kill_current(Exit::Killed(KillReason::SegmentationFault(address)));
+            error_code: code,
+            mapped: with_current(|p| p.mm.read().vmas().find(address).is_some()),
+        },
+        Err(PageFaultError::Lock(e)) => {
+            kprintln!("page fault: mm lock unavailable ({})", e);
+            UserFault::Page {
+                address,
+                error_code: code,
+                mapped: false,
+            }
+        }
+    };
+    to_abi(frame, fault);
+}
+
+/// Hands `fault` to the running process's ABI; ends the process if it says so.
+fn to_abi(frame: &mut TrapFrame, fault: UserFault) {
+    if let Flow::End(exit) = with_current(|p| p.abi.fault(p, frame, fault)) {
+        kill_current(exit);
     }
 }
 
@@ -66,54 +84,58 @@ fn syscall(frame: &mut TrapFrame, entry: SyscallEntry) {
     }
 }
 
-/// `#BR` from ring 3: the crate installs a table (the instruction retries) or the
-/// process is killed with what the verdict says.
+/// `#BR` from ring 3: the crate installs a table (the instruction retries), or the
+/// violation or refusal goes to the process's ABI (the kernel notes why).
 pub fn bound_range(frame: &mut TrapFrame) {
     let verdict = with_current(|p| p.mm.bound_range(&p.user, &mut p.xsave.lock(), frame));
-    let reason = match verdict {
+    let fault = match verdict {
         BrVerdict::Resume => return,
-        BrVerdict::Violation(report) => {
-            kprintln!("process killed: {} at rip {:#x}", report, frame.rip);
-            KillReason::BoundsViolation {
-                address: Some(report.address),
-                lower: Some(report.lower),
-                upper: Some(report.upper),
-            }
-        }
+        BrVerdict::Violation(report) => UserFault::Bounds(report),
         BrVerdict::Undecodable { error, len } => {
-            // A plain SIGSEGV, without bounds.
             kprintln!(
-                "process killed: bounds violation at an undecodable instruction: {} ({} of {} bytes readable at rip {:#x})",
+                "#BR at an undecodable instruction: {} ({} of {} bytes readable at rip {:#x})",
                 error,
                 len,
                 MAX_INSTRUCTION_LEN,
                 frame.rip
             );
-            KillReason::BoundsViolation {
-                address: None,
-                lower: None,
-                upper: None,
-            }
+            UserFault::BoundsOther
         }
         BrVerdict::Refused(why) => {
-            kprintln!(
-                "process killed: #BR not handled: {} (rip {:#x})",
-                why,
-                frame.rip
-            );
-            KillReason::BoundsError
+            kprintln!("#BR not handled: {} (rip {:#x})", why, frame.rip);
+            UserFault::BoundsOther
         }
     };
-    kill_current(Exit::Killed(reason))
+    to_abi(frame, fault);
 }
 
-/// Any other exception from ring 3: the process is killed.
+/// Any other exception from ring 3: the process's ABI decides.
 pub fn user_exception(frame: &mut TrapFrame) {
-    kprintln!(
-        "user exception {} (error {:#x}) at rip {:#x}",
-        exception_name(frame.vector),
-        frame.error_code,
-        frame.rip
-    );
-    kill_current(Exit::Killed(KillReason::Exception(frame.vector)));
+    let fault = UserFault::Exception {
+        vector: frame.vector,
+        error_code: frame.error_code,
+    };
+    to_abi(frame, fault);
+}
+
+/// A one-line description of `fault` at `rip`, for the kernel's log.
+pub fn describe(fault: UserFault, rip: u64) -> alloc::string::String {
+    match fault {
+        UserFault::Page {
+            address,
+            error_code,
+            ..
+        } => alloc::format!(
+            "segmentation fault at {address:#x} (rip {rip:#x}, error {error_code:#x})"
+        ),
+        UserFault::OutOfMemory { address } => {
+            alloc::format!("out of memory for the page at {address:#x} (rip {rip:#x})")
+        }
+        UserFault::Bounds(report) => alloc::format!("{report} at rip {rip:#x}"),
+        UserFault::BoundsOther => alloc::format!("#BR not handled at rip {rip:#x}"),
+        UserFault::Exception { vector, error_code } => alloc::format!(
+            "user exception {} (error {error_code:#x}) at rip {rip:#x}",
+            exception_name(vector)
+        ),
+    }
 }

@@ -7,6 +7,8 @@ pub const EPERM: i64 = 1;
 pub const ENOENT: i64 = 2;
 /// No such process.
 pub const ESRCH: i64 = 3;
+/// No such device or address (MPX management unavailable).
+pub const ENXIO: i64 = 6;
 /// Bad file descriptor.
 pub const EBADF: i64 = 9;
 /// The file is a running program.
@@ -64,6 +66,9 @@ pub mod nr {
     pub const MPROTECT: u64 = 10;
     pub const MUNMAP: u64 = 11;
     pub const BRK: u64 = 12;
+    pub const RT_SIGACTION: u64 = 13;
+    pub const RT_SIGPROCMASK: u64 = 14;
+    pub const RT_SIGRETURN: u64 = 15;
     pub const IOCTL: u64 = 16;
     pub const PREAD64: u64 = 17;
     pub const PWRITE64: u64 = 18;
@@ -102,10 +107,13 @@ pub mod nr {
     pub const GETEUID: u64 = 107;
     pub const GETEGID: u64 = 108;
     pub const GETPPID: u64 = 110;
+    pub const RT_SIGPENDING: u64 = 127;
+    pub const SIGALTSTACK: u64 = 131;
     pub const MLOCK: u64 = 149;
     pub const MUNLOCK: u64 = 150;
     pub const MLOCKALL: u64 = 151;
     pub const MUNLOCKALL: u64 = 152;
+    pub const PRCTL: u64 = 157;
     pub const ARCH_PRCTL: u64 = 158;
     pub const SETRLIMIT: u64 = 160;
     pub const GETTID: u64 = 186;

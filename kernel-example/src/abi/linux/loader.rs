@@ -79,6 +79,7 @@ mod at {
     pub const RANDOM: u64 = 25;
     pub const HWCAP2: u64 = 26;
     pub const EXECFN: u64 = 31;
+    pub const MINSIGSTKSZ: u64 = 51;
 }
 
 fn prot_of(flags: u32) -> Prot {
@@ -105,6 +106,7 @@ pub fn load(path: &str, args: &[String], log: Arc<Mutex<RunLog>>) -> Result<Star
         .with_bytes(|bytes| map_segments(&mut mm, bytes, &exe))
         .ok_or(LoadError::Format("not a regular file"))??;
     let stack = build_stack(&mut mm, &exe, args, &image)?;
+    let name = super::state::task_name(exe.rsplit('/').next().unwrap_or(&exe));
     let linux = Linux {
         exe,
         fds: Mutex::new(FdTable::with_console()),
@@ -116,6 +118,8 @@ pub fn load(path: &str, args: &[String], log: Arc<Mutex<RunLog>>) -> Result<Star
         umask: AtomicU64::new(0o022),
         started_ns: crate::arch::time::monotonic_ns(),
         limits: Mutex::new(super::state::default_limits()),
+        signals: Mutex::new(super::signal::sets::Signals::new()),
+        name: Mutex::new(name),
     };
     Ok(Start {
         mm,
@@ -283,7 +287,9 @@ fn build_stack(mm: &mut Mm, exe: &str, args: &[String], image: &Image) -> Result
     cursor = (cursor - 16) & !15;
     let random_at = cursor;
     let hwcap = u64::from(core::arch::x86_64::__cpuid(1).edx);
-    let auxv: [(u64, u64); 18] = [
+    let min_signal_stack =
+        super::signal::frame::min_stack_size(crate::arch::cpu::layout().size as u64);
+    let auxv: [(u64, u64); 19] = [
         (at::PHDR, image.phdr),
         (at::PHENT, image.phent),
         (at::PHNUM, image.phnum),
@@ -302,6 +308,7 @@ fn build_stack(mm: &mut Mm, exe: &str, args: &[String], image: &Image) -> Result
         (at::RANDOM, random_at),
         (at::HWCAP2, 0),
         (at::EXECFN, execfn),
+        (at::MINSIGSTKSZ, min_signal_stack),
     ];
     let mut words: Vec<u64> = Vec::new();
     words.push(argv.len() as u64);

@@ -13,6 +13,7 @@ pub mod loader;
 mod mem_calls;
 mod misc_calls;
 mod path_calls;
+mod prctl;
 mod procfs;
 pub mod signal;
 pub mod state;
@@ -21,7 +22,7 @@ pub use signal::signal_for;
 pub use state::{Args, Linux, RunLog, SysResult};
 
 use crate::arch::trap::TrapFrame;
-use crate::proc::process::{Abi, Exit, Flow, Process, SyscallEntry};
+use crate::proc::process::{Abi, Exit, Flow, Process, SyscallEntry, UserFault};
 use errno::*;
 
 impl Abi for Linux {
@@ -35,11 +36,14 @@ impl Abi for Linux {
         let a = Args::of(frame);
         let result = match number {
             nr::EXIT | nr::EXIT_GROUP => return Flow::End(Exit::Code(a.get(0) & 0xff)),
-            nr::KILL | nr::TKILL | nr::TGKILL => match signal::send_to_self(number, a) {
+            // Restores every register, rax included: no result to store.
+            nr::RT_SIGRETURN => return signal::sigreturn(self, p, frame),
+            nr::KILL | nr::TKILL | nr::TGKILL => match signal::send_to_self(self, number, a) {
                 Ok(Flow::End(exit)) => return Flow::End(exit),
                 Ok(Flow::Continue) => Ok(0),
                 Err(errno) => Err(errno),
             },
+            nr::SIGALTSTACK => signal::sigaltstack(self, p, a, frame.rsp),
             n => self.dispatch(p, n, a),
         };
         frame.rax = match result {
@@ -50,7 +54,11 @@ impl Abi for Linux {
             }
             Err(errno) => err(errno),
         };
-        Flow::Continue
+        signal::deliver_pending(self, p, frame)
+    }
+
+    fn fault(&self, p: &Process, frame: &mut TrapFrame, fault: UserFault) -> Flow {
+        signal::deliver_fault(self, p, frame, fault)
     }
 }
 
@@ -68,6 +76,10 @@ impl Linux {
             }
             MMAP | MPROTECT | MUNMAP | BRK | MREMAP | MSYNC | MINCORE | MADVISE | MLOCK
             | MUNLOCK | MLOCKALL | MUNLOCKALL => mem_calls::call(self, p, number, a),
+            RT_SIGACTION => signal::sigaction(self, p, a),
+            RT_SIGPROCMASK => signal::sigprocmask(self, p, a),
+            RT_SIGPENDING => signal::sigpending(self, p, a),
+            PRCTL => prctl::call(self, p, a),
             _ => misc_calls::call(self, p, number, a),
         }
     }

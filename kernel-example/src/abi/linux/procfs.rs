@@ -72,11 +72,14 @@ fn status(l: &Linux, p: &Process) -> String {
         .iter()
         .map(|v| mm.resident_bytes(v.vma.start, v.vma.end))
         .sum();
-    let name = l.exe.rsplit('/').next().unwrap_or(&l.exe);
+    let raw = *l.name.lock();
+    let len = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+    let name = core::str::from_utf8(&raw[..len]).unwrap_or("?");
+    let umask = l.umask.load(core::sync::atomic::Ordering::Relaxed);
     let mut text = String::new();
     let _ = write!(
         text,
-        "Name:\t{name}\nUmask:\t0022\nState:\tR (running)\nTgid:\t{PID}\nPid:\t{PID}\nPPid:\t0\n\
+        "Name:\t{name}\nUmask:\t{umask:04o}\nState:\tR (running)\nTgid:\t{PID}\nPid:\t{PID}\nPPid:\t0\n\
          Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmSize:\t{:8} kB\nVmRSS:\t{:8} kB\n\
          VmPTE:\t{:8} kB\nThreads:\t1\n",
         size / 1024,

@@ -2,6 +2,7 @@
 //! the shape of a system call (its arguments and result).
 
 use super::fd::FdTable;
+use super::signal::sets::Signals;
 use crate::arch::trap::TrapFrame;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -107,8 +108,20 @@ pub struct Linux {
     pub started_ns: u64,
     /// Its resource limits, `(cur, max)` by `RLIMIT_*` number.
     pub limits: Mutex<[(u64, u64); RLIMITS]>,
+    /// Its signal state.
+    pub signals: Mutex<Signals>,
+    /// Its name (`PR_SET_NAME`; the program's base name at first), NUL-padded.
+    pub name: Mutex<[u8; 16]>,
     /// What to report at its end.
     pub log: Arc<Mutex<RunLog>>,
+}
+
+/// A process name as Linux keeps it: at most 15 bytes, NUL-padded.
+pub fn task_name(name: &str) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    let n = name.len().min(15);
+    out[..n].copy_from_slice(&name.as_bytes()[..n]);
+    out
 }
 
 impl Linux {

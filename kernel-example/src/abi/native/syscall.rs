@@ -8,7 +8,10 @@ use crate::mm::layout::PAGE;
 use crate::mm::space::{At, MapRequest};
 use crate::mm::vma::{Backing, Prot, VmaName};
 use crate::mpx_glue::EnableRefusal;
-use crate::proc::process::{Abi, Exit, Flow, KillReason, Process, SyscallEntry, NOT_REPORTED};
+use crate::proc::process::{
+    Abi, Exit, Flow, KillReason, Process, SyscallEntry, UserFault, NOT_REPORTED,
+};
+use crate::proc::traps::describe;
 use core::sync::atomic::Ordering;
 use mpx::mm::{MmError, VmaKind};
 
@@ -53,6 +56,13 @@ impl Abi for Native {
             }
         };
         Flow::Continue
+    }
+
+    /// Every fault the kernel cannot resolve ends a native program (the scenarios
+    /// check how): it is said on the console.
+    fn fault(&self, _p: &Process, frame: &mut TrapFrame, fault: UserFault) -> Flow {
+        kprintln!("process killed: {}", describe(fault, frame.rip));
+        Flow::End(Exit::Killed(fault.kill_reason()))
     }
 }
 
@@ -122,7 +132,11 @@ fn munmap(p: &Process, addr: u64, len: u64) -> u64 {
 }
 
 fn mpx_enable(p: &Process, directory: u64) -> u64 {
-    match p.mm.enable(&mut p.xsave.lock(), directory) {
+    match p.mm.enable(
+        &mut p.xsave.lock(),
+        directory,
+        crate::mpx_glue::BNDCFG_FLAGS,
+    ) {
         Ok(cfg) => {
             kprintln!(
                 "mpx: managing tables, directory at {:#x} (BNDCFGU {:#x})",
