@@ -10,10 +10,11 @@ use crate::arch::trap::TrapFrame;
 use crate::arch::xsave::XsaveArea;
 use crate::mm::space::Mm;
 use crate::mm::user::UserMemory;
+use crate::mpx_glue::BrRefusal;
 use crate::mpx_glue::ProcessMm;
 use alloc::boxed::Box;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
-use mpx::violation::ViolationReport;
+use mpx::violation::{DecodeError, ViolationReport};
 
 /// Why a process was killed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +91,7 @@ pub enum UserFault {
     Bounds(ViolationReport),
     /// Any other `#BR`: a violation whose instruction could not be decoded, a
     /// table the crate would not or could not allocate, a reserved BNDSTATUS.
-    BoundsOther,
+    BoundsOther(BoundsProblem),
     /// Another exception.
     Exception {
         /// Its vector.
@@ -98,6 +99,33 @@ pub enum UserFault {
         /// Its error code (0 if it has none).
         error_code: u64,
     },
+}
+
+/// Why a `#BR` was neither a table installed nor a decoded violation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoundsProblem {
+    /// A violation at bytes that do not decode (`len` of them were readable).
+    Undecodable {
+        /// Why.
+        error: DecodeError,
+        /// Instruction bytes the kernel could copy.
+        len: usize,
+    },
+    /// Refused: code 0 or 3, or no table could be installed for code 2.
+    Refused(BrRefusal),
+}
+
+impl core::fmt::Display for BoundsProblem {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            BoundsProblem::Undecodable { error, len } => write!(
+                f,
+                "bounds violation at an undecodable instruction: {error} ({len} of {} bytes readable)",
+                mpx::violation::MAX_INSTRUCTION_LEN
+            ),
+            BoundsProblem::Refused(why) => write!(f, "#BR not handled: {why}"),
+        }
+    }
 }
 
 impl UserFault {
@@ -112,7 +140,14 @@ impl UserFault {
                 lower: Some(report.lower),
                 upper: Some(report.upper),
             },
-            UserFault::BoundsOther => KillReason::BoundsError,
+            UserFault::BoundsOther(BoundsProblem::Undecodable { .. }) => {
+                KillReason::BoundsViolation {
+                    address: None,
+                    lower: None,
+                    upper: None,
+                }
+            }
+            UserFault::BoundsOther(BoundsProblem::Refused(_)) => KillReason::BoundsError,
             UserFault::Exception { vector, .. } => KillReason::Exception(vector),
         }
     }

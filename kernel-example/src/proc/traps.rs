@@ -2,13 +2,12 @@
 //! demand paging, `#BR`, and every other exception, which ends the process like a
 //! signal would. The kernel carries on.
 
-use super::process::{with_current, Flow, SyscallEntry, UserFault};
+use super::process::{with_current, BoundsProblem, Flow, SyscallEntry, UserFault};
 use super::run::kill_current;
 use crate::arch::trap::{exception_name, TrapFrame};
 use crate::arch::xsave;
 use crate::mm::space::Access;
 use crate::mpx_glue::{BrVerdict, PageFaultError};
-use mpx::violation::MAX_INSTRUCTION_LEN;
 
 /// First on every trap from ring 3: the process's whole extended state (x87, SSE, the
 /// bound registers, BNDCFGU, BNDSTATUS) into its XSAVE area, where the handlers read
@@ -92,19 +91,9 @@ pub fn bound_range(frame: &mut TrapFrame) {
         BrVerdict::Resume => return,
         BrVerdict::Violation(report) => UserFault::Bounds(report),
         BrVerdict::Undecodable { error, len } => {
-            kprintln!(
-                "#BR at an undecodable instruction: {} ({} of {} bytes readable at rip {:#x})",
-                error,
-                len,
-                MAX_INSTRUCTION_LEN,
-                frame.rip
-            );
-            UserFault::BoundsOther
+            UserFault::BoundsOther(BoundsProblem::Undecodable { error, len })
         }
-        BrVerdict::Refused(why) => {
-            kprintln!("#BR not handled: {} (rip {:#x})", why, frame.rip);
-            UserFault::BoundsOther
-        }
+        BrVerdict::Refused(why) => UserFault::BoundsOther(BoundsProblem::Refused(why)),
     };
     to_abi(frame, fault);
 }
@@ -132,7 +121,7 @@ pub fn describe(fault: UserFault, rip: u64) -> alloc::string::String {
             alloc::format!("out of memory for the page at {address:#x} (rip {rip:#x})")
         }
         UserFault::Bounds(report) => alloc::format!("{report} at rip {rip:#x}"),
-        UserFault::BoundsOther => alloc::format!("#BR not handled at rip {rip:#x}"),
+        UserFault::BoundsOther(problem) => alloc::format!("{problem} (rip {rip:#x})"),
         UserFault::Exception { vector, error_code } => alloc::format!(
             "user exception {} (error {error_code:#x}) at rip {rip:#x}",
             exception_name(vector)

@@ -7,6 +7,7 @@
 //! `si_addr_lsb` 24, `si_lower` 32, `si_upper` 40 for faults.
 
 use crate::proc::process::UserFault;
+use mpx::violation::CheckKind;
 
 /// Signal numbers run from 1 to this (`_NSIG`).
 pub const NSIG: u32 = 64;
@@ -137,10 +138,16 @@ impl SigInfo {
                 detail: Detail::Fault {
                     addr: report.address,
                     lower: report.lower,
-                    upper: report.upper,
+                    // Linux's si_upper is always the complement of the stored upper
+                    // bound (`mpx_generate_siginfo`); the crate reports what BNDCN
+                    // compared against, the stored field itself.
+                    upper: match report.kind {
+                        CheckKind::UpperNoComplement => !report.upper,
+                        _ => report.upper,
+                    },
                 },
             },
-            UserFault::BoundsOther => SigInfo::kernel(SIGSEGV),
+            UserFault::BoundsOther(_) => SigInfo::kernel(SIGSEGV),
             UserFault::Exception { vector, .. } => match vector {
                 0 => SigInfo::fault(SIGFPE, FPE_INTDIV, rip),
                 6 => SigInfo::fault(SIGILL, ILL_ILLOPN, rip),
@@ -205,7 +212,7 @@ impl TrapRecord {
                 err: 4,
                 cr2: address,
             },
-            UserFault::Bounds(_) | UserFault::BoundsOther => TrapRecord {
+            UserFault::Bounds(_) | UserFault::BoundsOther(_) => TrapRecord {
                 trapno: 5,
                 err: 0,
                 ..self

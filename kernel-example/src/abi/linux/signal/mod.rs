@@ -227,11 +227,18 @@ pub fn deliver_fault(l: &Linux, p: &Process, frame: &mut TrapFrame, fault: UserF
         let mut signals = l.signals.lock();
         signals.trap = signals.trap.after(fault);
     }
+    if let UserFault::BoundsOther(problem) = fault {
+        l.note(alloc::format!("{problem} at rip {:#x}: SIGSEGV", frame.rip));
+    }
     match force(l, p, frame, info) {
         Flow::End(exit) => {
+            let signal = match exit {
+                Exit::Killed(reason) => signal_for(reason),
+                Exit::Code(_) => u64::from(info.signo),
+            };
             l.note(alloc::format!(
                 "killed by signal {}: {}",
-                info.signo,
+                signal,
                 crate::proc::traps::describe(fault, frame.rip)
             ));
             Flow::End(exit)
