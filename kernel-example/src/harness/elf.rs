@@ -119,6 +119,16 @@ pub fn run(command_line: &str, path: &str, modules: &[BootModule]) -> Verdict {
                 outcome.table_frames_end,
                 outcome.table_frames_peak
             );
+            let log = log.lock();
+            kprintln!(
+                "MPX-ELF #BR: {} table allocations (code 2, {} lost races), {} violations (SEGV_BNDERR), {} others (SI_KERNEL); {} signals handled",
+                stats.tables_allocated + stats.races_lost,
+                stats.races_lost,
+                log.bounds_violations,
+                log.bounds_other,
+                log.handled
+            );
+            drop(log);
             if outcome.invariant_failures == 0 {
                 Verdict::Pass
             } else {

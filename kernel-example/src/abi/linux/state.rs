@@ -54,6 +54,12 @@ pub struct RunLog {
     pub notes: Vec<String>,
     /// Notes that did not fit.
     pub notes_dropped: u64,
+    /// Bound violations (`#BR` code 1) signalled as `SEGV_BNDERR`.
+    pub bounds_violations: u64,
+    /// Other `#BR`s signalled (`SI_KERNEL`: code 0 or 3, or no table installed).
+    pub bounds_other: u64,
+    /// Signals delivered to a handler.
+    pub handled: u64,
 }
 
 impl RunLog {

@@ -227,8 +227,13 @@ pub fn deliver_fault(l: &Linux, p: &Process, frame: &mut TrapFrame, fault: UserF
         let mut signals = l.signals.lock();
         signals.trap = signals.trap.after(fault);
     }
-    if let UserFault::BoundsOther(problem) = fault {
-        l.note(alloc::format!("{problem} at rip {:#x}: SIGSEGV", frame.rip));
+    match fault {
+        UserFault::BoundsOther(problem) => {
+            l.log.lock().bounds_other += 1;
+            l.note(alloc::format!("{problem} at rip {:#x}: SIGSEGV", frame.rip));
+        }
+        UserFault::Bounds(_) => l.log.lock().bounds_violations += 1,
+        _ => {}
     }
     match force(l, p, frame, info) {
         Flow::End(exit) => {
@@ -266,6 +271,7 @@ fn deliver(l: &Linux, p: &Process, frame: &mut TrapFrame, info: SigInfo, forced:
         _ => {}
     }
     if frame::enter_handler(l, p, frame, &info, &action).is_ok() {
+        l.log.lock().handled += 1;
         return Flow::Continue;
     }
     if n == SIGSEGV {
