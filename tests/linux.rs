@@ -267,7 +267,11 @@ fn bad_signal_frames_and_uncatchable_faults_are_sigsegv() {
         for run in run_everywhere("signals", &[], &[mode]) {
             assert_eq!(run.program_output(), format!("signals: {mode}\n"));
             assert_eq!(run.exit_line(), "MPX-EXIT signal=11", "signals {mode}");
-            assert_eq!(run.status, Some(139), "run-qemu.sh's status for signals {mode}");
+            assert_eq!(
+                run.status,
+                Some(139),
+                "run-qemu.sh's status for signals {mode}"
+            );
             run.assert_kernel_balanced();
         }
     }
@@ -285,7 +289,10 @@ fn run_mpx_program(name: &str) -> Vec<Run> {
         .filter(|e| e.major().is_some_and(|m| m >= 10))
         .collect();
     if usable.is_empty() {
-        assert!(!under_ci(), "no QEMU 10 for the MPX programs (CI is set, so this fails)");
+        assert!(
+            !under_ci(),
+            "no QEMU 10 for the MPX programs (CI is set, so this fails)"
+        );
         skip_notice("no QEMU 10: the MPX programs need one (scripts/qemu.sh ensure 10)");
     }
     usable
@@ -326,7 +333,10 @@ fn mpx_runtime_violations_match_the_shadow() {
     for run in check_mpx_program("mpxrt") {
         // One table per MiB the stores used, all freed by the munmap of the data.
         let (allocated, freed) = tables(&run);
-        assert!(allocated > 0 && allocated == freed, "{allocated} allocated, {freed} freed");
+        assert!(
+            allocated > 0 && allocated == freed,
+            "{allocated} allocated, {freed} freed"
+        );
     }
 }
 
@@ -334,14 +344,19 @@ fn mpx_runtime_violations_match_the_shadow() {
 fn mpx_unmap_leaves_no_entry_and_no_table() {
     for run in check_mpx_program("mpxunmap") {
         let (allocated, freed) = tables(&run);
-        assert!(allocated > 100 && allocated == freed, "{allocated} allocated, {freed} freed");
+        assert!(
+            allocated > 100 && allocated == freed,
+            "{allocated} allocated, {freed} freed"
+        );
     }
 }
 
 #[test]
 fn mpx_prctl_misuse_and_hostile_directories_are_refused() {
     for run in check_mpx_program("mpxmisc") {
-        assert!(run.output.contains("#BR not handled: corrupt bounds-directory entry"));
+        assert!(run
+            .output
+            .contains("#BR not handled: corrupt bounds-directory entry"));
         assert_eq!(tables(&run).0, 1);
     }
 }
