@@ -1,5 +1,5 @@
 //! Unmodified Linux programs on the example kernel: the C programs in `tests/linux/`,
-//! built now with the machine's `gcc -static -O2`, each run by `./run-qemu.sh --elf`
+//! built now with the machine's `gcc -static -O2` (and `-lm`), each run by `./run-qemu.sh --elf`
 //! (the command a user types) on every QEMU of the matrix, with their exact expected
 //! output (`tests/linux/NAME.expected`: what the program writes between the kernel's
 //! `MPX-ELF start` and `MPX-EXIT` lines) and exit status.
@@ -61,6 +61,7 @@ fn build(name: &str, flags: &[&str]) -> PathBuf {
         .args(["-O2", "-Wall", "-o"])
         .arg(&program)
         .arg(linux_dir().join(format!("{name}.c")))
+        .arg("-lm")
         .output()
         .expect("run gcc");
     assert!(

@@ -42,6 +42,7 @@ use mm::{boot_info, frames, heap, paging};
 pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
     arch::serial::init();
     kprintln!("mpx example kernel");
+    arch::pic::disable();
     arch::gdt::init();
     arch::idt::init();
     arch::syscall::init();

@@ -96,6 +96,10 @@ int main(void)
     check(munmap(data, 3 * BT_SPAN) == 0 && (*bd_entry(bd, (uint64_t)data) & 1),
           "unmanaged: munmap leaves the table alone");
     check(enable((uint64_t)bd | 3) == 0, "enable again");
+    errno = 0;
+    check(prctl(PR_MPX_DISABLE_MANAGEMENT, 0, 0, 0, 0) == 0 &&
+              prctl(PR_MPX_ENABLE_MANAGEMENT, 0, 0, 0, 0) == 0,
+          "disable, then enable with BNDCFGU as it was (no reload)");
     munmap(bd, BD_SIZE);
     printf("mpxmisc: %d failures\n", failures);
     return failures != 0;

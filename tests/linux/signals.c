@@ -11,6 +11,7 @@
  * fault while SIGSEGV is blocked), stack (no stack to build a frame on). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fenv.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,6 +76,7 @@ static struct {
 } seen;
 
 uintptr_t entry_rsp; /* RSP as the handler was entered (the stub records it) */
+static unsigned long seen_eflags;
 static void *skip_to;       /* where the handler resumes the program */
 
 void record(int sig, siginfo_t *si, void *ucv);
@@ -94,6 +96,9 @@ void record(int sig, siginfo_t *si, void *ucv)
     seen.uc_flags = uc->uc_flags;
     seen.fpregs = (uintptr_t)uc->uc_mcontext.fpregs;
     seen.oldmask = uc->uc_mcontext.gregs[REG_OLDMASK];
+    seen_eflags = uc->uc_mcontext.gregs[REG_EFL];
+    if (sig == SIGFPE && seen.trapno == 16)
+        uc->uc_mcontext.fpregs->swd &= ~0xffU; /* the x87 exception handled */
     memcpy(&seen.sigmask, &uc->uc_sigmask, sizeof seen.sigmask);
     if (seen.fpregs) {
         const uint8_t *fp = (const uint8_t *)seen.fpregs;
@@ -115,6 +120,7 @@ __asm__(".globl stub_handler\n"
         "    mov %rsp, entry_rsp(%rip)\n"
         "    jmp record\n");
 
+extern char int4_after[];
 extern char segv_insn[], segv_after[], segv_insn2[], segv_after2[], ud2_insn[], ud2_after[], div_insn[], div_after[],
     hlt_insn[], hlt_after[], int3_after[];
 
@@ -180,6 +186,27 @@ static void faults(void)
               seen.rip == (uintptr_t)hlt_insn,
           "hlt in user mode: SIGSEGV, SI_KERNEL, trapno 13 (#GP)");
     skip_to = NULL;
+    __asm__ volatile("int $4\n int4_after:");
+    check(seen.signo == SIGSEGV && seen.code == SI_KERNEL && seen.trapno == 4,
+          "int $4: SIGSEGV, SI_KERNEL, trapno 4");
+    check((seen_eflags & 0x200) != 0, "the interrupted code ran with IF set");
+
+    /* An unmasked x87 exception (#MF). */
+    fenv_t env;
+    fegetenv(&env);
+    feenableexcept(FE_DIVBYZERO);
+    volatile long double one = 1, zero = 0, quotient;
+    skip_to = NULL;
+    quotient = one / zero;
+    /* (Real CPUs raise #MF at the next x87 instruction; QEMU only at a WAIT.) */
+    __asm__ volatile("fwait\n fnclex");
+    fesetenv(&env);
+    (void)quotient;
+    check(seen.signo == SIGFPE && seen.code == FPE_FLTDIV && seen.trapno == 16,
+          "x87 division by zero, unmasked: SIGFPE, FPE_FLTDIV, trapno 16");
+    skip_to = NULL;
+    /* (#AC, an unaligned access with EFLAGS.AC set, is not tested: QEMU's TCG never
+     * raises it. The kernel turns it into SIGBUS, BUS_ADRALN, as Linux.) */
 }
 
 /* ---- A handler that changes a general register and an SSE register. */
@@ -203,6 +230,15 @@ static void clear_magic(int sig, siginfo_t *si, void *ucv)
     memset((char *)uc->uc_mcontext.fpregs + 464, 0, 4); /* magic1 */
     uint32_t *xmm3 = (uint32_t *)uc->uc_mcontext.fpregs->_xmm[3].element;
     xmm3[0] = 0x0badf00d;
+}
+
+static void header_bytes(int sig, siginfo_t *si, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    (void)sig;
+    (void)si;
+    uc->uc_mcontext.gregs[REG_RIP] += 2;
+    ((uint8_t *)uc->uc_mcontext.fpregs)[512 + 40] = 0x77;
 }
 
 static void registers(void)
@@ -229,6 +265,15 @@ static void registers(void)
                      :
                      : "rbx", "xmm3");
     check(xmm3 == 0x0badf00d, "without magic1: the legacy region still restores xmm3");
+    install(SIGILL, header_bytes, 0);
+    __asm__ volatile("mov $9, %%ebx\n"
+                     "movd %%ebx, %%xmm3\n"
+                     "ud2\n"
+                     "movd %%xmm3, %0"
+                     : "=r"(xmm3)
+                     :
+                     : "rbx", "xmm3");
+    check(xmm3 == 9, "XSAVE header bytes 24..63 set: ignored, as XRSTOR ignores them");
 }
 
 /* ---- Signals sent to ourselves, masks, nesting. */
@@ -298,7 +343,49 @@ static void sending(void)
     raise(SIGUSR1);
     struct sigaction now;
     sigaction(SIGUSR1, NULL, &now);
-    check(now.sa_handler == SIG_DFL, "SA_RESETHAND: back to SIG_DFL after one delivery");
+    check(now.sa_handler == SIG_DFL && (now.sa_flags & SA_RESETHAND) && (now.sa_flags & SA_SIGINFO),
+          "SA_RESETHAND: back to SIG_DFL after one delivery, the flags kept");
+
+    /* A blocked signal sent while ignored stays pending (its action may change). */
+    sigprocmask(SIG_BLOCK, &block, &old);
+    signal(SIGUSR1, SIG_IGN);
+    raise(SIGUSR1);
+    sigpending(&pending);
+    int kept = sigismember(&pending, SIGUSR1);
+    install(SIGUSR1, note, 0);
+    deliveries = 0;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    check(kept && deliveries == 1, "blocked and ignored when sent: still pending, delivered later");
+
+    /* Several pending at once: the synchronous ones (SIGSEGV, SIGTRAP...) dequeued
+     * first, the rest by number; each frame goes on top of the last, so the
+     * handlers run in the reverse order. */
+    int many[] = {34, 12, SIGSEGV, SIGUSR1, SIGTRAP};
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &old);
+    for (int i = 0; i < 5; i++)
+        install(many[i], note, 0);
+    for (int i = 0; i < 5; i++)
+        raise(many[i]);
+    deliveries = 0;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    check(deliveries == 5 && order[0] == 34 && order[1] == 12 && order[2] == SIGUSR1 &&
+              order[3] == SIGSEGV && order[4] == SIGTRAP,
+          "five pending: handlers run 34, 12, SIGUSR1, SIGSEGV, SIGTRAP");
+    install(SIGSEGV, stub_handler, 0);
+    install(SIGTRAP, stub_handler, 0);
+    signal(12, SIG_DFL);
+    signal(34, SIG_DFL);
+
+    /* The signal and ids are ints: the upper halves are ignored. */
+    install(SIGUSR1, note, 0);
+    deliveries = 0;
+    syscall(SYS_kill, getpid() | (1L << 32), SIGUSR1 | (1L << 32));
+    check(deliveries == 1, "kill with garbage in the upper halves of pid and signal");
+    errno = 0;
+    check(syscall(SYS_kill, 99999, 65) == -1 && errno == ESRCH,
+          "kill of nobody with a bad signal: ESRCH first");
     signal(SIGUSR1, SIG_IGN);
     deliveries = 0;
     raise(SIGUSR1);
@@ -312,11 +399,13 @@ static char altstack[64 * 1024];
 static volatile uintptr_t handler_local;
 static volatile int alt_flags_inside;
 
+static volatile int uc_stack_flags;
+
 static void on_alt(int sig, siginfo_t *si, void *ucv)
 {
     (void)sig;
     (void)si;
-    (void)ucv;
+    uc_stack_flags = ((ucontext_t *)ucv)->uc_stack.ss_flags;
     volatile char here;
     handler_local = (uintptr_t)&here;
     stack_t now;
@@ -342,6 +431,10 @@ static void altstacks(void)
     check(alt_flags_inside == SS_DISABLE && (after.ss_flags & SS_AUTODISARM) &&
               after.ss_sp == altstack,
           "SS_AUTODISARM: disarmed in the handler, armed again after it");
+    stack_t onstack = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = SS_ONSTACK};
+    sigaltstack(&onstack, NULL);
+    raise(SIGUSR2);
+    check(uc_stack_flags == SS_ONSTACK, "uc_stack.ss_flags: the flags as set (SS_ONSTACK)");
     stack_t small = {.ss_sp = altstack, .ss_size = 2047, .ss_flags = 0};
     errno = 0;
     check(sigaltstack(&small, NULL) == -1 && errno == ENOMEM, "an altstack of 2047 bytes: ENOMEM");
@@ -391,6 +484,21 @@ static void requests(void)
     errno = 0;
     check(syscall(SYS_rt_sigaction, SIGUSR1, (void *)0x10, NULL, 8) == -1 && errno == EFAULT,
           "rt_sigaction with a bad pointer: EFAULT");
+    struct ksigaction ign = {.handler = SIG_IGN, .flags = 0x04000000};
+    errno = 0;
+    check(raw_sigaction(SIGUSR2, &ign, (void *)0x10, 8) == -1 && errno == EFAULT &&
+              raw_sigaction(SIGUSR2, NULL, &back, 8) == 0 && back.handler == SIG_IGN,
+          "rt_sigaction with a bad oact: EFAULT, the new action in place");
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack}, old = {.ss_flags = 0x5555};
+    errno = 0;
+    check(sigaltstack((stack_t *)0x10, &old) == -1 && errno == EFAULT && old.ss_flags == 0x5555,
+          "sigaltstack with a bad new stack: EFAULT, the old one not reported");
+    errno = 0;
+    check(syscall(SYS_sigaltstack, &ss, (void *)0x10) == -1 && errno == EFAULT &&
+              sigaltstack(NULL, &old) == 0 && old.ss_sp == altstack,
+          "sigaltstack with a bad old pointer: EFAULT, the new stack set");
+    stack_t off = {.ss_flags = SS_DISABLE};
+    sigaltstack(&off, NULL);
 }
 
 /* ---- The fatal cases. */

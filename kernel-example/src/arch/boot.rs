@@ -97,7 +97,7 @@ _start:
     wrmsr
     mov eax, cr0
     and eax, 0xFFFFFFFB     /* clear EM */
-    or eax, 0x80010002      /* PG | WP | MP */
+    or eax, 0x80050022      /* PG | AM | WP | NE | MP: #AC and #MF as on Linux */
     mov cr0, eax
 
     lgdt [boot_gdt_pointer]

@@ -96,6 +96,10 @@ trap_common:
     push r14
     push r15
     mov rbp, rsp
+/* RFLAGS.AC off (a process may have set it): SMAP must hold in the kernel. */
+    pushfq
+    and dword ptr [rsp], 0xfffbffff
+    popfq
     and rsp, -64
     sub rsp, 512
 /* A trap from ring 0 keeps the interrupted kernel code's x87/SSE state here (the
@@ -207,9 +211,9 @@ pub fn init() {
                 // SAFETY: gdt::init put valid, unused stacks in these IST slots.
                 unsafe { options.set_stack_index(ist) };
             }
-            // `int 0x80`, and `int3` (#BP, 3): ring 3 may raise them itself, as on
-            // Linux (a debugger's breakpoint is SIGTRAP, not #GP).
-            if u64::from(vector) == VECTOR_SYSCALL || vector == 3 {
+            // `int 0x80`, `int3` (#BP, 3) and `int $4` (#OF): ring 3 may raise them
+            // itself, as on Linux (a debugger's breakpoint is SIGTRAP, not #GP).
+            if u64::from(vector) == VECTOR_SYSCALL || vector == 3 || vector == 4 {
                 options.set_privilege_level(PrivilegeLevel::Ring3);
             }
         }

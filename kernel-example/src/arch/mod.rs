@@ -13,6 +13,7 @@ pub mod cpu;
 pub mod exit;
 pub mod gdt;
 pub mod idt;
+pub mod pic;
 pub mod random;
 pub mod syscall;
 pub mod time;

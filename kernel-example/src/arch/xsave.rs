@@ -124,49 +124,62 @@ impl XsaveArea {
 /// Why an XSAVE image from user memory (a signal frame's) cannot be loaded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImageError {
-    /// Shorter than the legacy region and header (576 bytes).
+    /// Shorter than the legacy region (and the header, unless only the legacy
+    /// region is taken).
     Short,
     /// The header names components XCR0 does not enable, is compacted, or has
-    /// reserved bytes set: XRSTOR would raise #GP.
+    /// bytes 8..23 set: XRSTOR of the standard form would raise #GP (SDM vol. 1,
+    /// 13.8). Compacted images are not taken (the kernel only ever writes the
+    /// standard form).
     Header,
     /// MXCSR has bits the CPU reserves: XRSTOR would raise #GP.
     Mxcsr,
+    /// BNDCFGU has reserved bits (11:2) set.
+    Bndcfgu,
 }
 
 impl XsaveArea {
     /// Loads `image` (a standard-format XSAVE image from user memory) into this area,
     /// after checking everything XRSTOR would fault on, so that restoring it later
-    /// cannot fault in the kernel. With `fx_only` only the legacy x87/SSE region is
-    /// taken and every other component goes to its init state (Linux's answer to a
-    /// signal frame whose XSAVE magic does not check out). On an error the area is
-    /// unchanged.
-    pub fn load_user_image(&mut self, image: &[u8], fx_only: bool) -> Result<(), ImageError> {
+    /// cannot fault in the kernel. Only the components in `features` are taken, the
+    /// others go to their init state. With `legacy_only` only the legacy x87/SSE
+    /// region is read (Linux's answer to a signal frame whose XSAVE magic does not
+    /// check out: FXRSTOR, the rest initialised). On an error the area is unchanged.
+    pub fn load_user_image(
+        &mut self,
+        image: &[u8],
+        features: u64,
+        legacy_only: bool,
+    ) -> Result<(), ImageError> {
         const LEGACY: usize = 512;
         const HEADER: usize = 64;
-        if image.len() < LEGACY + if fx_only { 0 } else { HEADER } {
+        if image.len() < LEGACY + if legacy_only { 0 } else { HEADER } {
             return Err(ImageError::Short);
         }
-        let mask = mxcsr_mask();
-        let mxcsr = u32::from_le_bytes(
-            image[MXCSR_OFFSET..MXCSR_OFFSET + 4]
-                .try_into()
-                .unwrap_or([0; 4]),
-        );
-        if mxcsr & !mask != 0 {
+        let word =
+            |at: usize| u64::from_le_bytes(image[at..at + 8].try_into().unwrap_or([0xff; 8]));
+        let mxcsr = word(MXCSR_OFFSET) as u32;
+        if mxcsr & !mxcsr_mask() != 0 {
             return Err(ImageError::Mxcsr);
         }
-        let xstate_bv = if fx_only {
+        let xstate_bv = if legacy_only {
             0b11
         } else {
-            let header = &image[LEGACY..LEGACY + HEADER];
-            let bv = u64::from_le_bytes(header[..8].try_into().unwrap_or([0xff; 8]));
-            let reserved_clear = header[8..].iter().all(|&b| b == 0);
-            if bv & !super::cpu::XCR0_BITS != 0 || !reserved_clear {
+            let (bv, xcomp, reserved) = (word(LEGACY), word(LEGACY + 8), word(LEGACY + 16));
+            if bv & !super::cpu::XCR0_BITS != 0 || xcomp != 0 || reserved != 0 {
                 return Err(ImageError::Header);
+            }
+            let bv = bv & features;
+            // (No canonical check on the base: the kernel's own encoding for QEMU's
+            // bug A is not canonical, and XRSTOR takes it.)
+            if bv & mpx::arch::xsave::XSTATE_BNDCSR != 0
+                && word(mpx::arch::xsave::BNDCSR_OFFSET) & 0xffc != 0
+            {
+                return Err(ImageError::Bndcfgu);
             }
             bv
         };
-        let len = if fx_only {
+        let len = if legacy_only {
             LEGACY
         } else {
             image.len().min(self.size())
@@ -176,6 +189,11 @@ impl XsaveArea {
         // (The legacy region's bytes 464..511 are the software's: XRSTOR ignores them.)
         area[LEGACY..LEGACY + HEADER].fill(0);
         area[LEGACY..LEGACY + 8].copy_from_slice(&xstate_bv.to_le_bytes());
+        if xstate_bv & 0b10 == 0 {
+            // SSE not taken: MXCSR (which XRSTOR loads from the legacy region
+            // whenever SSE is requested) at its init value too.
+            area[MXCSR_OFFSET..MXCSR_OFFSET + 4].copy_from_slice(&MXCSR_DEFAULT.to_le_bytes());
+        }
         Ok(())
     }
 }

@@ -96,7 +96,7 @@ pub enum UserFault {
     Exception {
         /// Its vector.
         vector: u64,
-        /// Its error code (0 if it has none).
+        /// Its error code (0 if it has none; DR6 for #DB).
         error_code: u64,
     },
 }

@@ -179,7 +179,7 @@ mpx_enter_user:
     mov [rdx], rsp
     push r8
     push rsi
-    push 0x2
+    push 0x202
     push rcx
     push rdi
     mov rdi, r9

@@ -98,11 +98,24 @@ pub fn bound_range(frame: &mut TrapFrame) {
     to_abi(frame, fault);
 }
 
-/// Any other exception from ring 3: the process's ABI decides.
+/// Any other exception from ring 3: the process's ABI decides. A debug exception
+/// (#DB, which has no error code) carries DR6 instead, which is then reset.
 pub fn user_exception(frame: &mut TrapFrame) {
+    let error_code = if frame.vector == 1 {
+        let dr6: u64;
+        // SAFETY: reading and resetting DR6 in ring 0 has no other effect; the kernel
+        // uses no hardware breakpoints.
+        unsafe {
+            core::arch::asm!("mov {}, dr6", out(reg) dr6, options(nomem, nostack));
+            core::arch::asm!("mov dr6, {}", in(reg) 0xffff_0ff0u64, options(nomem, nostack));
+        }
+        dr6
+    } else {
+        frame.error_code
+    };
     let fault = UserFault::Exception {
         vector: frame.vector,
-        error_code: frame.error_code,
+        error_code,
     };
     to_abi(frame, fault);
 }

@@ -120,6 +120,7 @@ pub fn load(path: &str, args: &[String], log: Arc<Mutex<RunLog>>) -> Result<Star
         limits: Mutex::new(super::state::default_limits()),
         signals: Mutex::new(super::signal::sets::Signals::new()),
         name: Mutex::new(name),
+        mpx_cfg: Mutex::new(None),
     };
     Ok(Start {
         mm,
@@ -237,8 +238,12 @@ fn map_segments(mm: &mut Mm, bytes: &[u8], exe: &Arc<str>) -> Result<Image, Load
     if top == 0 {
         return Err(LoadError::Format("no loadable segment"));
     }
+    let entry = base
+        .checked_add(h.e_entry)
+        .filter(|&e| e < TASK_SIZE)
+        .ok_or(LoadError::Format("entry point outside user space"))?;
     Ok(Image {
-        entry: base + h.e_entry,
+        entry,
         phdr: phdr.unwrap_or(0),
         phent: u64::from(h.e_phentsize),
         phnum: u64::from(h.e_phnum),

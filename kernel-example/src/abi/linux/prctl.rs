@@ -66,10 +66,17 @@ fn enable(l: &Linux, p: &Process) -> SysResult {
     if cfg.raw() & 1 == 0 {
         return Err(ENXIO);
     }
-    let directory = cfg.raw() & !0xfff;
+    // The kernel's own re-encoding (an earlier enable) still means the directory it
+    // was made for; anything else the program wrote is the SDM encoding.
+    let remembered = *l.mpx_cfg.lock();
+    let directory = match remembered {
+        Some((encoded, directory)) if encoded == cfg.raw() => directory,
+        _ => cfg.raw() & !0xfff,
+    };
     match p.mm.enable(&mut xsave, directory, cfg.raw() & 0b11) {
         Ok(encoded) => {
-            if encoded != cfg.raw() {
+            *l.mpx_cfg.lock() = Some((encoded, directory));
+            if encoded != cfg.raw() && remembered.is_none_or(|(e, _)| e != cfg.raw()) {
                 l.note(alloc::format!(
                     "prctl(PR_MPX_ENABLE_MANAGEMENT): BNDCFGU {:#x} rewritten to {:#x} for this CPU's directory decoding (QEMU bug A)",
                     cfg.raw(),

@@ -118,6 +118,10 @@ pub struct Linux {
     pub signals: Mutex<Signals>,
     /// Its name (`PR_SET_NAME`; the program's base name at first), NUL-padded.
     pub name: Mutex<[u8; 16]>,
+    /// The BNDCFGU value the kernel last put in the saved state at
+    /// `PR_MPX_ENABLE_MANAGEMENT`, and the directory it means (on a CPU with QEMU's
+    /// bug A the value is not the SDM encoding of that directory).
+    pub mpx_cfg: Mutex<Option<(u64, u64)>>,
     /// What to report at its end.
     pub log: Arc<Mutex<RunLog>>,
 }

@@ -29,6 +29,8 @@ use crate::proc::process::Process;
 use crate::proc::uaccess::{copy_from_user, copy_to_user};
 use alloc::vec;
 
+/// User addresses are below this (2^47): RIP and RSP beyond it are never loaded.
+const USER_LIMIT: u64 = 1 << 47;
 /// Bytes of the frame below the FPU area.
 pub const FRAME_SIZE: u64 = 440;
 /// Bytes of the red zone a handler's frame skips (the System V ABI's 128).
@@ -87,8 +89,10 @@ pub fn enter_handler(
     info: &SigInfo,
     action: &Action,
 ) -> Result<(), NoFrame> {
-    // x86-64 has no default restorer: without one the frame cannot return.
-    if action.flags & flags::SA_RESTORER == 0 {
+    // x86-64 has no default restorer: without one the frame cannot return. A handler
+    // outside user space could not be entered (IRETQ to a non-canonical RIP faults
+    // in ring 0): as on Linux, the process gets SIGSEGV instead.
+    if action.flags & flags::SA_RESTORER == 0 || action.handler >= USER_LIMIT {
         return Err(NoFrame);
     }
     let (alt, blocked, trap) = {
@@ -158,7 +162,8 @@ pub fn enter_handler(
     }
     signals.blocked &= !UNBLOCKABLE;
     if action.flags & flags::SA_RESETHAND != 0 {
-        signals.actions[info.signo as usize - 1] = Action::default();
+        // Only the handler goes back to the default (Linux's `get_signal`).
+        signals.actions[info.signo as usize - 1].handler = 0;
     }
     if entering && alt.flags & stack_flags::SS_AUTODISARM != 0 {
         signals.altstack = AltStack {
@@ -186,8 +191,7 @@ pub fn restore(l: &Linux, p: &Process, frame: &mut TrapFrame) -> Result<(), BadF
     copy_from_user(p, base, &mut bytes).map_err(|_| BadFrame)?;
     let reg = |i: usize| get(&bytes, MCONTEXT + 8 * i);
     let (rsp, rip) = (reg(15), reg(16));
-    let user = |va: u64| va < crate::abi::linux::mem_calls::TASK_SIZE + 0x1000;
-    if !user(rip) || !user(rsp) {
+    if rip >= USER_LIMIT || rsp >= USER_LIMIT {
         return Err(BadFrame);
     }
     restore_extended_state(p, get(&bytes, 232))?;
@@ -215,27 +219,37 @@ pub fn restore(l: &Linux, p: &Process, frame: &mut TrapFrame) -> Result<(), BadF
     Ok(())
 }
 
-/// The extended state from the frame's FPU area at `fp` (0: init state).
+/// The extended state from the frame's FPU area at `fp` (0: init state), as Linux's
+/// `fpu__restore_sig` takes it: the whole image (64-byte aligned) when magic1, the
+/// sizes in the software bytes (`xstate_size` from 576 to the kernel's size, at most
+/// `extended_size`) and MAGIC2 after the kernel-sized image check out, restoring the
+/// components the software bytes name; otherwise the legacy x87/SSE region alone
+/// (16-byte aligned), the rest initialised.
 fn restore_extended_state(p: &Process, fp: u64) -> Result<(), BadFrame> {
     let mut xsave = p.xsave.lock();
     if fp == 0 {
         xsave.reset_to_init();
         return Ok(());
     }
-    // XRSTOR faults on an image that is not 64-byte aligned.
-    if !fp.is_multiple_of(64) {
-        return Err(BadFrame);
-    }
     let xsize = xsave.size();
     let mut sw = [0u8; 48];
-    copy_from_user(p, fp + SW_BYTES as u64, &mut sw).map_err(|_| BadFrame)?;
-    let magic1 = u32::from_le_bytes(sw[0..4].try_into().unwrap_or([0; 4]));
-    let full = magic1 == FP_XSTATE_MAGIC1 && {
+    copy_from_user(p, fp.wrapping_add(SW_BYTES as u64), &mut sw).map_err(|_| BadFrame)?;
+    let half = |at: usize| u32::from_le_bytes(sw[at..at + 4].try_into().unwrap_or([0; 4]));
+    let (magic1, extended_size, xstate_size) = (half(0), half(4), half(16));
+    let features = get(&sw, 8) & XCR0_BITS;
+    let sizes_ok = (576..=xsize as u32).contains(&xstate_size) && xstate_size <= extended_size;
+    let full = magic1 == FP_XSTATE_MAGIC1 && sizes_ok && {
         let mut magic2 = [0u8; 4];
-        copy_from_user(p, fp + xsize as u64, &mut magic2).map_err(|_| BadFrame)?;
+        copy_from_user(p, fp.wrapping_add(xsize as u64), &mut magic2).map_err(|_| BadFrame)?;
         u32::from_le_bytes(magic2) == FP_XSTATE_MAGIC2
     };
+    // XRSTOR needs 64-byte alignment, FXRSTOR 16.
+    if !fp.is_multiple_of(if full { 64 } else { 16 }) {
+        return Err(BadFrame);
+    }
     let mut image = vec![0u8; if full { xsize } else { 512 }];
     copy_from_user(p, fp, &mut image).map_err(|_| BadFrame)?;
-    xsave.load_user_image(&image, !full).map_err(|_| BadFrame)
+    xsave
+        .load_user_image(&image, if full { features } else { 0b11 }, !full)
+        .map_err(|_| BadFrame)
 }

@@ -48,7 +48,24 @@ pub mod code {
     pub const FPE_INTDIV: i32 = 1;
     /// SIGBUS: an unaligned access (#AC).
     pub const BUS_ADRALN: i32 = 1;
+    /// SIGTRAP: a breakpoint (`int1`, a hardware breakpoint).
+    pub const TRAP_BRKPT: i32 = 1;
+    /// SIGTRAP: a single step.
+    pub const TRAP_TRACE: i32 = 2;
+    /// SIGFPE: floating-point division by zero.
+    pub const FPE_FLTDIV: i32 = 3;
+    /// SIGFPE: floating-point overflow.
+    pub const FPE_FLTOVF: i32 = 4;
+    /// SIGFPE: floating-point underflow.
+    pub const FPE_FLTUND: i32 = 5;
+    /// SIGFPE: inexact result.
+    pub const FPE_FLTRES: i32 = 6;
+    /// SIGFPE: invalid operation.
+    pub const FPE_FLTINV: i32 = 7;
 }
+
+/// The end of what user mappings can reach (Linux's `TASK_SIZE_MAX`).
+const USER_TOP: u64 = (1 << 47) - 4096;
 
 /// Bytes of a `siginfo_t`.
 pub const SIGINFO_SIZE: usize = 128;
@@ -120,8 +137,9 @@ impl SigInfo {
     }
 
     /// The signal Linux sends for `fault` at `rip` (`arch/x86/kernel/traps.c`,
-    /// `arch/x86/mm/fault.c`, and `do_bounds` of Linux 4.x-5.5 for #BR).
-    pub fn for_fault(fault: UserFault, rip: u64) -> SigInfo {
+    /// `arch/x86/mm/fault.c`, and `do_bounds` of Linux 4.x-5.5 for #BR); `fpu` is the
+    /// process's saved legacy x87/SSE region (for the code of #MF and #XM).
+    pub fn for_fault(fault: UserFault, rip: u64, fpu: &[u8]) -> SigInfo {
         use code::*;
         match fault {
             UserFault::Page {
@@ -151,10 +169,14 @@ impl SigInfo {
             UserFault::Exception { vector, .. } => match vector {
                 0 => SigInfo::fault(SIGFPE, FPE_INTDIV, rip),
                 6 => SigInfo::fault(SIGILL, ILL_ILLOPN, rip),
-                1 | 3 => SigInfo::kernel(SIGTRAP),
+                // #DB: DR6.BS is a single step (TRAP_TRACE), anything else a
+                // breakpoint; int3 is SI_KERNEL.
+                1 if error_code_bit(fault, 14) => SigInfo::fault(SIGTRAP, TRAP_TRACE, rip),
+                1 => SigInfo::fault(SIGTRAP, TRAP_BRKPT, rip),
+                3 => SigInfo::kernel(SIGTRAP),
                 17 => SigInfo::fault(SIGBUS, BUS_ADRALN, 0),
                 11 | 12 => SigInfo::kernel(SIGBUS),
-                16 | 19 => SigInfo::fault(SIGFPE, 0, rip),
+                16 | 19 => SigInfo::fault(SIGFPE, fpe_code(vector, fpu), rip),
                 _ => SigInfo::kernel(SIGSEGV),
             },
         }
@@ -181,6 +203,41 @@ impl SigInfo {
     }
 }
 
+fn error_code_bit(fault: UserFault, bit: u32) -> bool {
+    matches!(fault, UserFault::Exception { error_code, .. } if error_code & (1 << bit) != 0)
+}
+
+/// The `si_code` of an x87 (#MF, vector 16) or SSE (#XM, 19) exception: the first
+/// unmasked pending exception in Linux's order (`fpu__exception_code`): invalid,
+/// divide by zero, overflow, underflow or denormal, inexact. `fpu` is the legacy
+/// region (FCW at 0, FSW at 2, MXCSR at 24).
+pub fn fpe_code(vector: u64, fpu: &[u8]) -> i32 {
+    use code::*;
+    let half = |at: usize| u32::from(u16::from_le_bytes([fpu[at], fpu[at + 1]]));
+    if fpu.len() < 28 {
+        return 0;
+    }
+    let pending = if vector == 16 {
+        half(2) & !half(0)
+    } else {
+        let mxcsr = u32::from_le_bytes([fpu[24], fpu[25], fpu[26], fpu[27]]);
+        mxcsr & !(mxcsr >> 7)
+    };
+    if pending & 0x01 != 0 {
+        FPE_FLTINV
+    } else if pending & 0x04 != 0 {
+        FPE_FLTDIV
+    } else if pending & 0x08 != 0 {
+        FPE_FLTOVF
+    } else if pending & 0x12 != 0 {
+        FPE_FLTUND
+    } else if pending & 0x20 != 0 {
+        FPE_FLTRES
+    } else {
+        0
+    }
+}
+
 /// The hardware record a frame's sigcontext carries (`trapno`, `err`, `cr2`): set by
 /// every fault and kept, stale, for the signals after it, as Linux keeps
 /// `thread.trap_nr`, `error_code` and `cr2`.
@@ -204,7 +261,9 @@ impl TrapRecord {
                 ..
             } => TrapRecord {
                 trapno: 14,
-                err: error_code | 4,
+                // The user bit, and the protection bit for the top page and beyond
+                // (Linux's `sanitize_error_code`: no user page is there).
+                err: error_code | 4 | u64::from(address >= USER_TOP),
                 cr2: address,
             },
             UserFault::OutOfMemory { address } => TrapRecord {

@@ -23,7 +23,7 @@ use sets::{Default, SIG_DFL, SIG_IGN, UNBLOCKABLE};
 
 /// The signal Linux would have killed a process with for `reason`.
 pub fn signal_for(reason: KillReason) -> u64 {
-    let fault = |fault| u64::from(SigInfo::for_fault(fault, 0).signo);
+    let fault = |fault| u64::from(SigInfo::for_fault(fault, 0, &[]).signo);
     match reason {
         KillReason::BoundsViolation { .. }
         | KillReason::BoundsError
@@ -68,8 +68,19 @@ pub fn sigaction(l: &Linux, p: &Process, a: Args) -> SysResult {
     } else {
         None
     };
-    let mut signals = l.signals.lock();
-    let old = signals.actions[n as usize - 1];
+    // The change first, then the old action out (an unwritable `oact` is EFAULT with
+    // the new action in place, as on Linux).
+    let old = {
+        let mut signals = l.signals.lock();
+        let old = signals.actions[n as usize - 1];
+        if let Some(new) = new {
+            signals.actions[n as usize - 1] = new;
+            if new.ignores(n) {
+                signals.discard(n);
+            }
+        }
+        old
+    };
     if oact != 0 {
         let mut raw = [0u8; 32];
         for (i, w) in [old.handler, old.flags, old.restorer, old.mask]
@@ -79,12 +90,6 @@ pub fn sigaction(l: &Linux, p: &Process, a: Args) -> SysResult {
             raw[8 * i..8 * i + 8].copy_from_slice(&w.to_le_bytes());
         }
         copy_to_user(p, oact, &raw).map_err(|_| EFAULT)?;
-    }
-    if let Some(new) = new {
-        signals.actions[n as usize - 1] = new;
-        if new.ignores(n) {
-            signals.discard(n);
-        }
     }
     Ok(0)
 }
@@ -139,8 +144,28 @@ pub fn sigpending(l: &Linux, p: &Process, a: Args) -> SysResult {
 pub fn sigaltstack(l: &Linux, p: &Process, a: Args, sp: u64) -> SysResult {
     use stack_flags::*;
     let (new, old) = (a.get(0), a.get(1));
-    let mut signals = l.signals.lock();
-    let current = signals.altstack;
+    // As Linux: the new stack read and set first, then the old one reported (an
+    // unreadable `ss` changes nothing; an unwritable `old_ss` is EFAULT after the
+    // change).
+    let wanted = if new != 0 {
+        let mut raw = [0u8; 24];
+        copy_from_user(p, new, &mut raw).map_err(|_| EFAULT)?;
+        Some(AltStack {
+            sp: u64::from_le_bytes(raw[0..8].try_into().unwrap_or([0; 8])),
+            flags: u32::from_le_bytes(raw[8..12].try_into().unwrap_or([0; 4])),
+            size: u64::from_le_bytes(raw[16..24].try_into().unwrap_or([0; 8])),
+        })
+    } else {
+        None
+    };
+    let current = {
+        let mut signals = l.signals.lock();
+        let current = signals.altstack;
+        if let Some(wanted) = wanted {
+            signals.altstack = check_altstack(current, wanted, sp)?;
+        }
+        current
+    };
     if old != 0 {
         let mut raw = [0u8; 24];
         raw[0..8].copy_from_slice(&current.sp.to_le_bytes());
@@ -149,17 +174,6 @@ pub fn sigaltstack(l: &Linux, p: &Process, a: Args, sp: u64) -> SysResult {
         raw[16..24].copy_from_slice(&current.size.to_le_bytes());
         copy_to_user(p, old, &raw).map_err(|_| EFAULT)?;
     }
-    if new == 0 {
-        return Ok(0);
-    }
-    let mut raw = [0u8; 24];
-    copy_from_user(p, new, &mut raw).map_err(|_| EFAULT)?;
-    let stack = AltStack {
-        sp: u64::from_le_bytes(raw[0..8].try_into().unwrap_or([0; 8])),
-        flags: u32::from_le_bytes(raw[8..12].try_into().unwrap_or([0; 4])),
-        size: u64::from_le_bytes(raw[16..24].try_into().unwrap_or([0; 8])),
-    };
-    signals.altstack = check_altstack(current, stack, sp)?;
     Ok(0)
 }
 
@@ -167,24 +181,32 @@ pub fn sigaltstack(l: &Linux, p: &Process, a: Args, sp: u64) -> SysResult {
 /// this process only (pid 1, the only one): the signal becomes pending (or is dropped
 /// if ignored; `SIGKILL` ends the process at once), to be delivered on the way back.
 pub fn send_to_self(l: &Linux, number: u64, a: Args) -> Result<Flow, i64> {
-    let positive = |id: u64| (id as i64) > 0;
+    // Ids and the signal are C ints (the upper halves are ignored, as Linux's
+    // prototypes make them).
+    let id = |i: usize| a.get(i) as i32;
     let (ours, signal, code) = match number {
-        nr::TGKILL if !positive(a.get(0)) || !positive(a.get(1)) => return Err(EINVAL),
-        nr::TGKILL => (a.get(0) == PID && a.get(1) == PID, a.get(2), code::SI_TKILL),
-        nr::TKILL if !positive(a.get(0)) => return Err(EINVAL),
-        nr::TKILL => (a.get(0) == PID, a.get(1), code::SI_TKILL),
-        // kill: our pid, our group (0 or -pid), or everyone (-1): us in every case.
+        nr::TGKILL if id(0) <= 0 || id(1) <= 0 => return Err(EINVAL),
+        nr::TGKILL => (
+            id(0) as u64 == PID && id(1) as u64 == PID,
+            id(2),
+            code::SI_TKILL,
+        ),
+        nr::TKILL if id(0) <= 0 => return Err(EINVAL),
+        nr::TKILL => (id(0) as u64 == PID, id(1), code::SI_TKILL),
+        // kill: our pid, or our group (0 or -pid); -1 means everyone but the caller,
+        // which is nobody here.
         _ => {
-            let pid = a.get(0) as i64;
-            let ours = matches!(pid, 0 | -1) || pid.unsigned_abs() == PID;
-            (ours, a.get(1), code::SI_USER)
+            let pid = id(0);
+            let ours = pid == 0 || u64::from(pid.unsigned_abs()) == PID;
+            (ours, id(1), code::SI_USER)
         }
     };
-    if signal > u64::from(NSIG) {
-        return Err(EINVAL);
-    }
+    // No such process comes before a bad signal number (Linux finds the target first).
     if !ours {
         return Err(ESRCH);
+    }
+    if signal < 0 || signal as u32 > NSIG {
+        return Err(EINVAL);
     }
     let signal = signal as u32;
     if signal == 0 {
@@ -222,7 +244,7 @@ pub fn deliver_pending(l: &Linux, p: &Process, frame: &mut TrapFrame) -> Flow {
 /// put off: its action goes back to the default and it is unblocked, so the process
 /// dies of it (Linux's `force_sig_info`).
 pub fn deliver_fault(l: &Linux, p: &Process, frame: &mut TrapFrame, fault: UserFault) -> Flow {
-    let info = SigInfo::for_fault(fault, frame.rip);
+    let info = SigInfo::for_fault(fault, frame.rip, &p.xsave.lock().bytes()[..512]);
     {
         let mut signals = l.signals.lock();
         signals.trap = signals.trap.after(fault);

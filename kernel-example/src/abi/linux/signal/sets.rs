@@ -1,7 +1,8 @@
 //! A process's signal state: actions, the blocked and pending sets, the alternate
 //! stack, and the last fault's record; the signals' default actions.
 
-use super::info::{SigInfo, TrapRecord, NSIG, SIGKILL, SIGSTOP};
+use super::info::{SigInfo, TrapRecord, NSIG, SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSTOP};
+use super::info::{SIGSYS, SIGTRAP};
 use crate::abi::linux::errno::{EINVAL, ENOMEM, EPERM};
 
 /// `sa_flags` bits (Linux `include/uapi/asm-generic/signal-defs.h`, x86).
@@ -53,6 +54,10 @@ pub const SIG_IGN: u64 = 1;
 pub const fn bit(n: u32) -> u64 {
     1 << (n - 1)
 }
+
+/// The signals faults raise, delivered before the others (`SYNCHRONOUS_MASK`).
+const SYNCHRONOUS: u64 =
+    bit(SIGSEGV) | bit(SIGBUS) | bit(SIGILL) | bit(SIGTRAP) | bit(SIGFPE) | bit(SIGSYS);
 
 /// What no mask may hold.
 pub const UNBLOCKABLE: u64 = bit(SIGKILL) | bit(SIGSTOP);
@@ -171,11 +176,14 @@ impl Signals {
             .fold(0, |set, (i, _)| set | 1 << i)
     }
 
-    /// Queues `info` unless its signal is ignored (then it is dropped, as Linux does at
-    /// send time). A signal pending already stays as it was.
+    /// Queues `info` unless its signal is ignored and not blocked (then it is dropped,
+    /// as Linux's `sig_ignored` does at send time: a blocked signal stays pending, its
+    /// action may change before it is unblocked). A signal pending already stays as
+    /// it was.
     pub fn queue(&mut self, info: SigInfo) {
         let n = info.signo;
-        if self.actions[n as usize - 1].ignores(n) && n != SIGKILL {
+        let blocked = self.blocked & bit(n) != 0;
+        if !blocked && self.actions[n as usize - 1].ignores(n) && n != SIGKILL {
             return;
         }
         self.pending[n as usize - 1].get_or_insert(info);
@@ -186,14 +194,17 @@ impl Signals {
         self.pending[n as usize - 1] = None;
     }
 
-    /// Takes the lowest pending signal that is not blocked.
+    /// Takes the next pending signal that is not blocked: the synchronous ones
+    /// (SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGSYS) first, then the lowest number
+    /// (Linux's `next_signal`).
     pub fn take_deliverable(&mut self) -> Option<SigInfo> {
         let ready = self.pending_set() & !self.blocked;
         if ready == 0 {
             return None;
         }
-        let index = ready.trailing_zeros() as usize;
-        self.pending[index].take()
+        let synchronous = ready & SYNCHRONOUS;
+        let pick = if synchronous != 0 { synchronous } else { ready };
+        self.pending[pick.trailing_zeros() as usize].take()
     }
 }
 
@@ -209,18 +220,17 @@ pub fn check_altstack(current: AltStack, wanted: AltStack, sp: u64) -> Result<Al
     if current.contains(sp) {
         return Err(EPERM);
     }
+    // The flags are kept as given (`uc_stack.ss_flags` shows them), as Linux keeps
+    // `sas_ss_flags`.
     let mode = wanted.flags & !SS_AUTODISARM;
     match mode {
         SS_DISABLE => Ok(AltStack {
             sp: 0,
             size: 0,
-            flags: SS_DISABLE,
+            flags: wanted.flags,
         }),
         0 | SS_ONSTACK if wanted.size < MINSIGSTKSZ => Err(ENOMEM),
-        0 | SS_ONSTACK => Ok(AltStack {
-            flags: wanted.flags & SS_AUTODISARM,
-            ..wanted
-        }),
+        0 | SS_ONSTACK => Ok(wanted),
         _ => Err(EINVAL),
     }
 }
