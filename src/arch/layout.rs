@@ -152,6 +152,16 @@ impl Geometry {
         1 << (self.dir_shift + self.dir_bits)
     }
 
+    /// One past the highest user address the directory describes: the top of
+    /// the lower canonical half (2^47) in 64-bit mode, all of it (2^32) in
+    /// 32-bit mode. Entries above describe kernel addresses.
+    pub const fn user_limit(&self) -> u64 {
+        match self.mode {
+            Mode::Long64 => 1 << 47,
+            Mode::Compat32 => self.address_limit(),
+        }
+    }
+
     /// Drops the address bits the directory ignores (63:48 in 64-bit mode, 63:32 in 32-bit mode).
     pub const fn truncate(&self, address: u64) -> u64 {
         address & (self.address_limit() - 1)

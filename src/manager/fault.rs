@@ -62,6 +62,13 @@ pub enum AllocError {
         /// The address BNDSTATUS named.
         entry: u64,
     },
+    /// The entry covers addresses above user space (a bound store with a
+    /// pointer slot in the kernel half): no munmap could ever free a table for
+    /// it, so none is made. (Linux allocated one, freed only at exit.)
+    EntryAboveUserSpace {
+        /// The address BNDSTATUS named.
+        entry: u64,
+    },
     /// The entry holds a value the kernel never writes (address bits without
     /// the valid bit).
     CorruptEntry {
@@ -97,6 +104,10 @@ impl fmt::Display for AllocError {
             AllocError::EntryOutsideDirectory { entry } => {
                 write!(f, "directory entry {entry:#x} outside the bounds directory")
             }
+            AllocError::EntryAboveUserSpace { entry } => write!(
+                f,
+                "directory entry {entry:#x} covers addresses above user space"
+            ),
             AllocError::CorruptEntry { entry, value } => {
                 write!(f, "corrupt bounds-directory entry {entry:#x} = {value:#x}")
             }
@@ -199,10 +210,17 @@ impl<M: AddressSpace> MpxManager<M> {
         }
     }
 
-    /// Checks that management is on and `entry` is an entry of its directory.
+    /// Checks that management is on, `entry` is an entry of its directory,
+    /// and it covers user addresses.
     fn check_entry(&self, entry: u64) -> Result<(), AllocError> {
         match self.entry_in_directory(entry) {
-            Some(_) => Ok(()),
+            Some(base) => {
+                let index = self.geometry.index_of_entry_offset(entry - base);
+                if self.geometry.span_start(index) >= self.geometry.user_limit() {
+                    return Err(AllocError::EntryAboveUserSpace { entry });
+                }
+                Ok(())
+            }
             None if self.directory_base().is_none() => Err(AllocError::NotManaged),
             None => Err(AllocError::EntryOutsideDirectory { entry }),
         }

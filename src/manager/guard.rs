@@ -82,7 +82,7 @@ impl<M: AddressSpace> MpxWriteGuard<'_, M> {
             .checked_add(geometry.directory_bytes())
             .filter(|&end| end <= geometry.address_limit())
             .ok_or(EnableError::OutOfRange)?;
-        if !covered_by_data(&**self, effective_base, end) {
+        if !covered_by_data(&**self, effective_base, end, &self.manager.counters) {
             return Err(EnableError::DirectoryNotMapped);
         }
         self.manager
@@ -105,9 +105,10 @@ impl<M: AddressSpace> MpxWriteGuard<'_, M> {
     /// `remove(mm, a, b)` is the kernel's own unmap of `[a, b)`: remove the
     /// VMAs, free their pages, shoot down the TLBs. The manager calls it for
     /// the pieces of the range the kernel must remove, in address order; it
-    /// may leave out a bounds table the hook could not unlink (so that no
-    /// valid entry ever names removed memory), which is then reported in the
-    /// result. Today the whole range is always one piece.
+    /// leaves out a bounds table the hook could not unlink (its directory
+    /// entry could not be cleared), so that no valid entry ever names removed
+    /// memory: that table stays mapped, its entry valid, and the result
+    /// reports why ([`UnmapSummary::tables_kept`] counts them).
     ///
     /// Use it for every path that takes memory away: munmap, the old range of
     /// mremap, a `MAP_FIXED` mapping over existing ones (then map the new
@@ -116,8 +117,8 @@ impl<M: AddressSpace> MpxWriteGuard<'_, M> {
     ///
     /// # Errors
     /// The first [`UnmapError`] the hook met. The hook carries on past a bad
-    /// span or table, and the removal always happens (Linux sent SIGSEGV
-    /// after unmapping).
+    /// span or table, and the removal of everything but kept tables always
+    /// happens (Linux sent SIGSEGV after unmapping).
     pub fn munmap<U: UserAccess>(
         &mut self,
         user: &U,
@@ -126,13 +127,17 @@ impl<M: AddressSpace> MpxWriteGuard<'_, M> {
         mut remove: impl FnMut(&mut M, u64, u64),
     ) -> Result<UnmapSummary, UnmapError> {
         let manager = self.manager;
-        let hook = match manager.directory_base() {
-            Some(base) => UnmapWalk::new(manager, &mut self.mm, user, base, start, end).run(),
-            None => Ok(UnmapSummary::default()),
-        };
-        if start < end {
-            remove(&mut self.mm, start, end);
+        if start >= end {
+            return Ok(UnmapSummary::default());
         }
-        hook
+        match manager.directory_base() {
+            Some(base) => {
+                UnmapWalk::new(manager, &mut self.mm, user, base, start, end).run(&mut remove)
+            }
+            None => {
+                remove(&mut self.mm, start, end);
+                Ok(UnmapSummary::default())
+            }
+        }
     }
 }

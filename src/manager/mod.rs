@@ -50,6 +50,7 @@ mod fault;
 mod guard;
 mod stats;
 mod unmap;
+mod walk;
 
 pub use fault::{AllocError, Allocation};
 pub use guard::MpxWriteGuard;
@@ -61,7 +62,7 @@ use crate::lock::{ContextId, MmLock};
 use crate::mm::{AddressSpace, Residency, VmaKind};
 use core::fmt;
 use core::sync::atomic::{AtomicU64, Ordering};
-use stats::Counters;
+use stats::{Counters, TableTally};
 
 /// Sentinel for "not managing" (Linux: `MPX_INVALID_BOUNDS_DIR`); zero is a
 /// legal directory address in principle, so it cannot be the sentinel.
@@ -172,21 +173,15 @@ impl<M: AddressSpace> MpxManager<M> {
         let (live, mapped) = {
             let mm = self.lock.read();
             let (mut live, mut mapped) = (0, 0);
-            // The table the previous table VMA belonged to: pieces of a table
-            // a user munmap split in two count once.
-            let mut previous: Option<(u64, u64)> = None;
+            let mut tally = TableTally::new(self.geometry.table_bytes());
             let mut cursor = 0;
-            while let Some(vma) = mm.vma_after(cursor) {
+            while let Ok(Some(vma)) = walk::next_vma(&*mm, cursor, u64::MAX, &self.counters) {
                 if let VmaKind::BoundsTable { directory_entry } = vma.kind {
-                    let same_table = previous.is_some_and(|(entry, table_end)| {
-                        entry == directory_entry && vma.start < table_end
-                    });
-                    if !same_table {
+                    let len = vma.end - vma.start;
+                    if tally.is_new_table(vma.start, vma.end, directory_entry) {
                         live += 1;
-                        let table_end = vma.start.saturating_add(self.geometry.table_bytes());
-                        previous = Some((directory_entry, table_end));
                     }
-                    mapped += vma.end - vma.start;
+                    mapped += len;
                 }
                 cursor = vma.end;
             }
@@ -208,7 +203,7 @@ impl<M: Residency> MpxManager<M> {
         let mm = self.lock.read();
         let mut resident = 0;
         let mut cursor = 0;
-        while let Some(vma) = mm.vma_after(cursor) {
+        while let Ok(Some(vma)) = walk::next_vma(&*mm, cursor, u64::MAX, &self.counters) {
             if vma.is_bounds_table() {
                 resident += mm.resident_bytes(vma.start, vma.end);
             }
@@ -228,14 +223,83 @@ impl<M> fmt::Debug for MpxManager<M> {
     }
 }
 
-/// Whether ordinary (non-table) VMAs cover `[start, end)` without a hole.
-fn covered_by_data<M: AddressSpace + ?Sized>(mm: &M, start: u64, end: u64) -> bool {
+/// Whether ordinary (non-table) VMAs cover `[start, end)` without a hole (a
+/// broken contract answers no).
+fn covered_by_data<M: AddressSpace + ?Sized>(
+    mm: &M,
+    start: u64,
+    end: u64,
+    counters: &Counters,
+) -> bool {
     let mut cursor = start;
     while cursor < end {
-        match mm.vma_after(cursor) {
-            Some(vma) if vma.start <= cursor && vma.kind == VmaKind::Data => cursor = vma.end,
+        match walk::next_vma(mm, cursor, end, counters) {
+            Ok(Some(vma)) if vma.start <= cursor && vma.kind == VmaKind::Data => cursor = vma.end,
             _ => return false,
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MpxManager;
+    use crate::arch::Mode;
+    use crate::mm::VmaKind;
+    use crate::sim::SimAddressSpace;
+
+    const PAGE: u64 = 4096;
+    const TABLE: u64 = 4 << 20;
+    const X: u64 = 1 << 36;
+
+    fn live_tables(vmas: &[(u64, u64, u64)]) -> u64 {
+        let mut mm = SimAddressSpace::new(Mode::Long64);
+        for &(start, end, entry) in vmas {
+            mm.insert(
+                start,
+                end,
+                VmaKind::BoundsTable {
+                    directory_entry: entry,
+                },
+            );
+        }
+        MpxManager::new(mm, Mode::Long64, || 1)
+            .statistics()
+            .live_tables
+    }
+
+    #[test]
+    fn an_orphaned_piece_and_a_new_table_for_one_entry_count_twice() {
+        // The review's case: a one-page piece left of a table split while
+        // management was off, then a new table for the same entry right after.
+        assert_eq!(
+            live_tables(&[(X, X + PAGE, 8), (X + PAGE, X + PAGE + TABLE, 8)]),
+            2
+        );
+        // The new table below the piece.
+        assert_eq!(
+            live_tables(&[(X, X + TABLE, 8), (X + TABLE, X + TABLE + PAGE, 8)]),
+            2
+        );
+    }
+
+    #[test]
+    fn pieces_of_one_table_count_once() {
+        let pieces = [
+            (X, X + PAGE, 8),
+            (X + 2 * PAGE, X + 5 * PAGE, 8),
+            (X + TABLE - PAGE, X + TABLE, 8),
+        ];
+        assert_eq!(live_tables(&pieces), 1);
+        // Pieces for different entries are different tables.
+        assert_eq!(
+            live_tables(&[(X, X + PAGE, 8), (X + PAGE, X + 2 * PAGE, 16)]),
+            2
+        );
+        // Two pieces further apart than a table are two tables.
+        assert_eq!(
+            live_tables(&[(X, X + PAGE, 8), (X + TABLE, X + TABLE + PAGE, 8)]),
+            2
+        );
+    }
 }

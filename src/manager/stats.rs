@@ -13,6 +13,7 @@ pub(crate) struct Counters {
     pub(crate) faults_resolved: AtomicU64,
     pub(crate) entries_read: AtomicU64,
     pub(crate) table_unmap_failures: AtomicU64,
+    pub(crate) contract_violations: AtomicU64,
 }
 
 impl Counters {
@@ -26,6 +27,7 @@ impl Counters {
             faults_resolved: AtomicU64::new(0),
             entries_read: AtomicU64::new(0),
             table_unmap_failures: AtomicU64::new(0),
+            contract_violations: AtomicU64::new(0),
         }
     }
 
@@ -48,8 +50,46 @@ impl Counters {
             faults_resolved: Self::get(&self.faults_resolved),
             directory_entries_read: Self::get(&self.entries_read),
             table_unmap_failures: Self::get(&self.table_unmap_failures),
+            contract_violations: Self::get(&self.contract_violations),
             ..Statistics::default()
         }
+    }
+}
+
+/// Counts tables among bounds-table VMAs met in address order.
+///
+/// A VMA of a whole table's size is a table of its own. Smaller pieces (a
+/// user munmap split a table while management was off) lie within one
+/// table's size of each other and carry the same entry: consecutive such
+/// pieces are one table.
+pub(crate) struct TableTally {
+    table_bytes: u64,
+    /// `(entry, start)` of the first piece of the table being counted.
+    previous_piece: Option<(u64, u64)>,
+}
+
+impl TableTally {
+    pub(crate) const fn new(table_bytes: u64) -> TableTally {
+        TableTally {
+            table_bytes,
+            previous_piece: None,
+        }
+    }
+
+    /// Whether the bounds-table VMA `[start, end)` made for `entry`, the next
+    /// one in address order, starts a table not counted yet.
+    pub(crate) fn is_new_table(&mut self, start: u64, end: u64, entry: u64) -> bool {
+        if end.wrapping_sub(start) >= self.table_bytes {
+            self.previous_piece = None;
+            return true;
+        }
+        let same_table = self
+            .previous_piece
+            .is_some_and(|(e, first)| e == entry && end.wrapping_sub(first) <= self.table_bytes);
+        if !same_table {
+            self.previous_piece = Some((entry, start));
+        }
+        !same_table
     }
 }
 
@@ -91,4 +131,9 @@ pub struct Statistics {
     /// entry (the kernel's `unmap_bounds_table` refused): each is also an
     /// error returned to the #BR handler. A correct kernel keeps this at 0.
     pub table_unmap_failures: u64,
+    /// Times the kernel broke the [`AddressSpace`](crate::mm::AddressSpace)
+    /// contract during a walk (a VMA not above the cursor, a populated page
+    /// outside the range asked for): the walk stopped there, with an error
+    /// where the operation returns one. A correct kernel keeps this at 0.
+    pub contract_violations: u64,
 }
