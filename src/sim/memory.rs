@@ -16,6 +16,7 @@
 //! another thread's munmap freed it could write into whatever table is
 //! mapped at that address next, which no CPU does.
 
+use super::inject::Injection;
 use crate::arch::layout::PAGE_SIZE;
 use crate::arch::EntryWidth;
 use crate::mm::{AccessFault, UserAccess};
@@ -219,6 +220,7 @@ impl PageStore {
 pub struct SimUserAccess {
     pub(crate) store: Arc<PageStore>,
     pub(crate) user_limit: u64,
+    pub(crate) injection: Arc<Injection>,
 }
 
 impl SimUserAccess {
@@ -237,6 +239,9 @@ impl SimUserAccess {
 impl UserAccess for SimUserAccess {
     fn read_entry(&self, address: u64, width: EntryWidth) -> Result<u64, AccessFault> {
         self.check(address, width)?;
+        if self.injection.access_fails() {
+            return Err(AccessFault { address });
+        }
         self.store
             .load(address, width.bytes())
             .ok_or(AccessFault { address })
@@ -250,6 +255,13 @@ impl UserAccess for SimUserAccess {
         new: u64,
     ) -> Result<Result<u64, u64>, AccessFault> {
         self.check(address, width)?;
+        if self.injection.access_fails() {
+            return Err(AccessFault { address });
+        }
+        if let Some(value) = self.injection.take_race(address) {
+            // Another thread's store lands between the read and the exchange.
+            self.store.store(address, width.bytes(), value);
+        }
         self.store
             .compare_exchange(address, width.bytes(), current, new)
             .ok_or(AccessFault { address })

@@ -12,9 +12,11 @@
 //! Errors a kernel would turn into SIGSEGV are `Err`s that leave the process
 //! usable.
 
+mod inject;
 mod memory;
 mod space;
 
+pub use inject::{FailWhen, FaultPlan};
 pub use memory::SimUserAccess;
 pub use space::SimAddressSpace;
 
@@ -187,10 +189,17 @@ impl SimProcess {
     }
 
     /// Maps `len` bytes at `addr`, replacing whatever is there like
-    /// `MAP_FIXED` (the replaced part goes through the unmap hook).
+    /// `MAP_FIXED` (the replaced part goes through the unmap hook). If the
+    /// hook had to keep a bounds table in the range (its entry could not be
+    /// cleared), nothing is mapped and the hook's error is returned: the
+    /// range is not free.
     pub fn mmap_fixed(&self, addr: u64, len: u64) -> Result<u64, SimError> {
-        self.unmap_then(addr, len, |mm, end| mm.insert(addr, end, VmaKind::Data))
-            .map(|_| addr)
+        self.unmap_then(addr, len, |mm, end| {
+            if !mm.vma_after(addr).is_some_and(|v| v.start < end) {
+                mm.insert(addr, end, VmaKind::Data);
+            }
+        })
+        .map(|_| addr)
     }
 
     /// The kernel's munmap: the unmap hook, then removal of `[addr, addr + len)`.
@@ -489,6 +498,104 @@ impl SimProcess {
     /// page was never touched or was released. For inspecting tables.
     pub fn peek_u64(&self, addr: u64) -> u64 {
         self.store.peek(addr & !7, 8)
+    }
+
+    /// Fault injection into the manager's directory-entry accesses (see
+    /// [`FaultPlan`]); `None` stops it. The access count goes on.
+    pub fn inject(&self, plan: Option<FaultPlan>) {
+        self.user.injection.set(plan);
+    }
+
+    /// Directory-entry accesses the manager made so far (what a [`FaultPlan`]
+    /// numbers).
+    pub fn manager_accesses(&self) -> u64 {
+        self.user.injection.count()
+    }
+
+    /// Race injection: right before the manager's next compare-exchange of the
+    /// directory entry covering `slot`, another thread stores `value` there.
+    pub fn race_next_exchange(&self, slot: u64, value: u64) {
+        if let Some(base) = self.mpx.directory_base() {
+            let entry = base + self.geometry.directory_entry_offset(slot);
+            self.user.injection.race_next_exchange(entry, value);
+        }
+    }
+
+    /// Checks the manager's invariant over the managed directory: every valid
+    /// entry names a live bounds-table mapping of exact table size made for
+    /// that entry; every table mapped for an entry of the directory is named
+    /// by it, or still has data in its span (the user may have cleared the
+    /// entry); and the books balance (`tables_allocated = tables_freed +
+    /// live_tables`, which holds unless tables were unmapped while management
+    /// was off). A description of the first violation, if any. (Entries the
+    /// user wrote with garbage are not the manager's: a test that writes some
+    /// must not call this.)
+    pub fn check_invariant(&self) -> Result<(), std::string::String> {
+        use std::format;
+        let Some(base) = self.mpx.directory_base() else {
+            return Ok(());
+        };
+        let g = self.geometry;
+        let width = g.directory_entry_bytes();
+        let end = base + g.directory_bytes();
+        let mm = self.mpx.lock().read();
+        let names = |value: u64| match DirectoryEntry::from_raw(value).state(&g) {
+            crate::arch::entry::EntryState::Table(t) => Some(t),
+            _ => None,
+        };
+        let mut page = base;
+        while let Some(p) = self.store.next_populated(page, end) {
+            let mut entry = p.max(base);
+            while entry < (p + PAGE_SIZE).min(end) {
+                if let Some(table) = names(self.store.peek(entry, width)) {
+                    let whole = mm.vma_after(table).is_some_and(|v| {
+                        v.start == table
+                            && v.end - v.start == g.table_bytes()
+                            && v.kind
+                                == VmaKind::BoundsTable {
+                                    directory_entry: entry,
+                                }
+                    });
+                    if !whole {
+                        return Err(format!(
+                            "entry {entry:#x} names {table:#x}, which is not a whole table made for it"
+                        ));
+                    }
+                }
+                entry += width;
+            }
+            page = p + PAGE_SIZE;
+        }
+        for vma in mm.list() {
+            let VmaKind::BoundsTable { directory_entry } = vma.kind else {
+                continue;
+            };
+            if directory_entry < base || directory_entry >= end {
+                continue;
+            }
+            let named = names(self.store.peek(directory_entry, width))
+                .is_some_and(|t| vma.start >= t && vma.end <= t + g.table_bytes());
+            let index = (directory_entry - base) / width;
+            let span = g.span_start(index);
+            let data = mm
+                .list()
+                .any(|v| v.kind == VmaKind::Data && v.overlaps(span, span + g.span_bytes()));
+            if !named && !data {
+                return Err(format!(
+                    "table {:#x}..{:#x} for entry {directory_entry:#x}: neither named nor needed",
+                    vma.start, vma.end
+                ));
+            }
+        }
+        drop(mm);
+        let s = self.stats();
+        if s.tables_allocated != s.tables_freed + s.live_tables {
+            return Err(format!(
+                "books: {} allocated, {} freed, {} live",
+                s.tables_allocated, s.tables_freed, s.live_tables
+            ));
+        }
+        Ok(())
     }
 
     /// Times the page-fault path refused to wait on its own thread's write lock.

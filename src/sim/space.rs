@@ -1,5 +1,6 @@
 //! The simulated process's VMA set: the [`AddressSpace`] a kernel writes.
 
+use super::inject::Injection;
 use super::memory::{PageStore, SimUserAccess};
 use crate::arch::layout::PAGE_SIZE;
 use crate::arch::{Geometry, Mode};
@@ -26,6 +27,8 @@ pub struct SimAddressSpace {
     /// directory entry it is for: another thread winning the race, landing
     /// between the manager's look and its compare-exchange.
     pub(crate) race_next_install: Option<u64>,
+    /// Fault injection shared with the user access.
+    pub(crate) injection: Arc<Injection>,
 }
 
 impl SimAddressSpace {
@@ -42,6 +45,7 @@ impl SimAddressSpace {
             geometry: Geometry::of(mode),
             user_limit,
             race_next_install: None,
+            injection: Arc::new(Injection::default()),
         }
     }
 
@@ -50,6 +54,7 @@ impl SimAddressSpace {
         SimUserAccess {
             store: self.store.clone(),
             user_limit: self.user_limit,
+            injection: self.injection.clone(),
         }
     }
 
@@ -186,6 +191,9 @@ impl AddressSpace for SimAddressSpace {
     }
 
     fn fault_in(&self, address: u64, _write: bool) -> Result<(), MmError> {
+        if self.injection.fault_in_fails() {
+            return Err(MmError::Fault);
+        }
         self.vma_containing(address).ok_or(MmError::Fault)?;
         self.store.populate(address);
         Ok(())

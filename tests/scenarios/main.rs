@@ -21,6 +21,10 @@
 //! - [`sparse_cost`]: (9) Cost of a huge sparse unmap.
 //! - [`management_and_ranges`]: (10) Management off, bad ranges, 32-bit processes, MAP_FIXED.
 //! - [`random`]: (11) Random operation sequences against the invariants.
+//! - [`faults`]: every directory-entry access of a scenario failing in turn.
+//! - [`reliability`]: regressions for the defects of issue 10 (unreachable or
+//!   changing entries, live-table counting, the directory unmapped, upper-half
+//!   slots, teardown).
 //!
 //! The helpers all sections share are here.
 //!
@@ -31,12 +35,14 @@
 
 mod alloc;
 mod corrupt;
+mod faults;
 mod management_and_ranges;
 mod many_spans;
 mod munmap_whole;
 mod partial;
 mod races;
 mod random;
+mod reliability;
 mod sparse_cost;
 mod swapped_directory;
 mod table_unmap;
