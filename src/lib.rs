@@ -15,4 +15,5 @@ pub mod manager;
 pub mod mm;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;
+mod sync;
 pub mod violation;

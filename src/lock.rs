@@ -31,10 +31,13 @@
 //! page faults can delay a munmap; a kernel that needs fairness must provide
 //! it around this lock.
 
+use crate::sync::{
+    const_unless_loom, spin_loop, AtomicU64, Ordering, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 use core::fmt;
 use core::ops::{Deref, DerefMut};
-use core::sync::atomic::{AtomicU64, Ordering};
-use spin::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+// A statistic, not part of the protocol: kept out of `crate::sync`.
+use core::sync::atomic::AtomicU64 as Counter;
 
 /// Returns an identifier of the running context (CPU or thread), never `u64::MAX`.
 pub type ContextId = fn() -> u64;
@@ -67,17 +70,19 @@ pub struct MmLock<T> {
     inner: RwLock<T>,
     writer: AtomicU64,
     context: ContextId,
-    would_deadlock: AtomicU64,
+    would_deadlock: Counter,
 }
 
 impl<T> MmLock<T> {
-    /// Wraps `mm`. `context` names the running CPU or thread (see [`ContextId`]).
-    pub const fn new(mm: T, context: ContextId) -> MmLock<T> {
-        MmLock {
-            inner: RwLock::new(mm),
-            writer: AtomicU64::new(NO_WRITER),
-            context,
-            would_deadlock: AtomicU64::new(0),
+    const_unless_loom! {
+        /// Wraps `mm`. `context` names the running CPU or thread (see [`ContextId`]).
+        pub fn new(mm: T, context: ContextId) -> MmLock<T> {
+            MmLock {
+                inner: RwLock::new(mm),
+                writer: AtomicU64::new(NO_WRITER),
+                context,
+                would_deadlock: Counter::new(0),
+            }
         }
     }
 
@@ -133,21 +138,23 @@ impl<T> MmLock<T> {
                 return Ok(MmReadGuard(guard));
             }
             if self.writer.load(Ordering::Relaxed) == me {
-                self.would_deadlock.fetch_add(1, Ordering::Relaxed);
+                self.would_deadlock
+                    .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
                 return Err(FaultLockError::WouldDeadlock);
             }
             if tries >= spins {
                 return Err(FaultLockError::Contended);
             }
             tries += 1;
-            core::hint::spin_loop();
+            spin_loop();
         }
     }
 
     /// How many times the fault path found the lock held for write by the
     /// faulting context itself. A correct kernel and crate keep this at 0.
     pub fn would_deadlock_events(&self) -> u64 {
-        self.would_deadlock.load(Ordering::Relaxed)
+        self.would_deadlock
+            .load(core::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether some context holds the lock for write right now.

@@ -7,9 +7,9 @@ use crate::arch::layout::PAGE_SIZE;
 use crate::arch::Bndcfg;
 use crate::lock::MmWriteGuard;
 use crate::mm::{AddressSpace, UserAccess};
+use crate::sync::Ordering;
 use core::fmt;
 use core::ops::{Deref, DerefMut};
-use core::sync::atomic::Ordering;
 
 /// The mm lock of one [`MpxManager`] held for write.
 ///

@@ -60,8 +60,8 @@ pub use unmap::{UnmapError, UnmapSummary};
 use crate::arch::{Geometry, Mode};
 use crate::lock::{ContextId, MmLock};
 use crate::mm::{AddressSpace, Residency, VmaKind};
+use crate::sync::{const_unless_loom, AtomicU64, Ordering};
 use core::fmt;
-use core::sync::atomic::{AtomicU64, Ordering};
 use stats::{Counters, TableTally};
 
 /// Sentinel for "not managing" (Linux: `MPX_INVALID_BOUNDS_DIR`); zero is a
@@ -110,15 +110,17 @@ pub struct MpxManager<M> {
 }
 
 impl<M> MpxManager<M> {
-    /// A manager for a process of the given mode over its mm state `mm`, not
-    /// yet managing. `context` names the running CPU or thread for the mm
-    /// lock (see [`ContextId`]).
-    pub const fn new(mm: M, mode: Mode, context: ContextId) -> MpxManager<M> {
-        MpxManager {
-            lock: MmLock::new(mm, context),
-            geometry: Geometry::of(mode),
-            directory: AtomicU64::new(NOT_MANAGED),
-            counters: Counters::new(),
+    const_unless_loom! {
+        /// A manager for a process of the given mode over its mm state `mm`, not
+        /// yet managing. `context` names the running CPU or thread for the mm
+        /// lock (see [`ContextId`]).
+        pub fn new(mm: M, mode: Mode, context: ContextId) -> MpxManager<M> {
+            MpxManager {
+                lock: MmLock::new(mm, context),
+                geometry: Geometry::of(mode),
+                directory: AtomicU64::new(NOT_MANAGED),
+                counters: Counters::new(),
+            }
         }
     }
 
