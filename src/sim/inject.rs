@@ -76,6 +76,9 @@ impl Injection {
         self.from_on.store(from_on, Ordering::SeqCst);
         self.fault_in_fails.store(fault_in_fails, Ordering::SeqCst);
         self.fail_next_fault_in.store(false, Ordering::SeqCst);
+        if plan.is_none() {
+            *self.race.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
     }
 
     /// Accesses made so far.

@@ -501,7 +501,9 @@ impl SimProcess {
     }
 
     /// Fault injection into the manager's directory-entry accesses (see
-    /// [`FaultPlan`]); `None` stops it. The access count goes on.
+    /// [`FaultPlan`]); `None` stops it, and drops a race set with
+    /// [`SimProcess::race_next_exchange`] that has not happened. The access
+    /// count goes on.
     pub fn inject(&self, plan: Option<FaultPlan>) {
         self.user.injection.set(plan);
     }

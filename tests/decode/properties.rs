@@ -3,6 +3,14 @@
 use super::*;
 use proptest::prelude::*;
 
+/// Cases per property: `MPX_SOAK_CASES` (set by `scripts/soak.sh`), or 4096.
+fn cases() -> u32 {
+    std::env::var("MPX_SOAK_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4096)
+}
+
 fn any_mode() -> impl Strategy<Value = Mode> {
     prop_oneof![Just(L64), Just(C32)]
 }
@@ -71,7 +79,7 @@ fn check_invariants(mode: Mode, bytes: &[u8]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(4096))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn arbitrary_bytes_never_panic(mode in any_mode(), bytes in prop::collection::vec(any::<u8>(), 0..=20)) {

@@ -21,7 +21,9 @@
 //! - [`sparse_cost`]: (9) Cost of a huge sparse unmap.
 //! - [`management_and_ranges`]: (10) Management off, bad ranges, 32-bit processes, MAP_FIXED.
 //! - [`random`]: (11) Random operation sequences against the invariants.
+//! - [`churn`]: six threads of random operations with swap-outs.
 //! - [`faults`]: every directory-entry access of a scenario failing in turn.
+//! - [`hostile`]: random sequences under injected faults and races.
 //! - [`reliability`]: regressions for the defects of issue 10 (unreachable or
 //!   changing entries, live-table counting, the directory unmapped, upper-half
 //!   slots, teardown).
@@ -34,8 +36,10 @@
 //! `cargo test --test scenarios -- --nocapture` to see them.
 
 mod alloc;
+mod churn;
 mod corrupt;
 mod faults;
+mod hostile;
 mod management_and_ranges;
 mod many_spans;
 mod munmap_whole;
@@ -125,6 +129,22 @@ impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {
         self.0.store(true, std::sync::atomic::Ordering::Relaxed);
     }
+}
+
+/// `default`, unless the environment variable `name` (set by
+/// `scripts/soak.sh`) gives another number.
+fn soak_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Cases per proptest: `MPX_SOAK_CASES`, or `default`.
+fn cases(default: u32) -> u32 {
+    soak_or("MPX_SOAK_CASES", default.into())
+        .try_into()
+        .unwrap_or(u32::MAX)
 }
 
 #[track_caller]

@@ -285,7 +285,7 @@ fn run_sequence(region: Region, ops: Vec<Op>) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
 
     #[test]
     fn scenario_random_sequences_keep_entries_and_tables_consistent(
