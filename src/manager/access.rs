@@ -1,15 +1,14 @@
 //! Directory-entry access with the fault-then-retry loop, as one small type.
 //!
 //! [`UserAccess`] runs with page faults disabled. When an access faults, the
-//! page is made present with [`AddressSpace::fault_in`] (under whatever mm
-//! lock the caller holds or takes: [`FaultIn`]) and the access is retried. A
+//! page is made present with [`AddressSpace::fault_in`] (under the mm lock
+//! the caller holds) and the access is retried. A
 //! page can be taken away again between the fault-in and the retry (reclaim
 //! on another CPU), so the loop is bounded: after [`MAX_ATTEMPTS`] faults the
 //! access fails instead of spinning forever.
 
 use super::stats::Counters;
 use crate::arch::EntryWidth;
-use crate::lock::MmLock;
 use crate::mm::{AddressSpace, MmError, UserAccess};
 
 /// Accesses tried before an entry access is given up.
@@ -22,28 +21,6 @@ pub(crate) enum EntryAccessError {
     Unmapped(MmError),
     /// Faulted [`MAX_ATTEMPTS`] times in a row.
     KeepsFaulting,
-}
-
-/// Where a fault on a directory entry is resolved.
-pub(crate) trait FaultIn {
-    /// Makes the page holding `address` present (writable if `write`).
-    fn fault_in(&self, address: u64, write: bool) -> Result<(), MmError>;
-}
-
-/// Under a lock the caller already holds (read or write).
-impl<M: AddressSpace + ?Sized> FaultIn for M {
-    fn fault_in(&self, address: u64, write: bool) -> Result<(), MmError> {
-        AddressSpace::fault_in(self, address, write)
-    }
-}
-
-/// With no lock held: each fault-in takes the read lock for its duration.
-pub(crate) struct ReadLocking<'a, M>(pub(crate) &'a MmLock<M>);
-
-impl<M: AddressSpace> FaultIn for ReadLocking<'_, M> {
-    fn fault_in(&self, address: u64, write: bool) -> Result<(), MmError> {
-        self.0.read().fault_in(address, write)
-    }
 }
 
 /// The directory entries of one process, as one operation sees them: the
@@ -66,7 +43,7 @@ impl<'a, U: UserAccess> Entries<'a, U> {
     /// Reads the directory entry at `address`, resolving faults with `faults`.
     pub(crate) fn read(
         &self,
-        faults: &(impl FaultIn + ?Sized),
+        faults: &(impl AddressSpace + ?Sized),
         address: u64,
     ) -> Result<u64, EntryAccessError> {
         for _ in 0..MAX_ATTEMPTS {
@@ -81,11 +58,31 @@ impl<'a, U: UserAccess> Entries<'a, U> {
         Err(EntryAccessError::KeepsFaulting)
     }
 
+    /// Reads `out.len()` consecutive entries from `address` (within one page)
+    /// with one bulk access, resolving faults with `faults`.
+    pub(crate) fn read_many(
+        &self,
+        faults: &(impl AddressSpace + ?Sized),
+        address: u64,
+        out: &mut [u64],
+    ) -> Result<(), EntryAccessError> {
+        for _ in 0..MAX_ATTEMPTS {
+            match self.user.read_entries(address, self.width, out) {
+                Ok(()) => {
+                    Counters::bump(&self.counters.entries_read, out.len() as u64);
+                    return Ok(());
+                }
+                Err(_) => self.resolve(faults, address, false)?,
+            }
+        }
+        Err(EntryAccessError::KeepsFaulting)
+    }
+
     /// Compare-exchanges the directory entry at `address`, resolving faults
     /// with `faults`. `Ok(Err(actual))` means the entry held `actual`.
     pub(crate) fn exchange(
         &self,
-        faults: &(impl FaultIn + ?Sized),
+        faults: &(impl AddressSpace + ?Sized),
         address: u64,
         current: u64,
         new: u64,
@@ -104,7 +101,7 @@ impl<'a, U: UserAccess> Entries<'a, U> {
 
     fn resolve(
         &self,
-        faults: &(impl FaultIn + ?Sized),
+        faults: &(impl AddressSpace + ?Sized),
         address: u64,
         write: bool,
     ) -> Result<(), EntryAccessError> {

@@ -9,7 +9,7 @@
 
 use core::fmt;
 
-use super::access::{Entries, EntryAccessError, ReadLocking};
+use super::access::{Entries, EntryAccessError};
 use super::stats::Counters;
 use super::MpxManager;
 use crate::arch::entry::EntryState;
@@ -130,9 +130,11 @@ impl<M: AddressSpace> MpxManager<M> {
     /// table and installs it, or finds one installed already.
     ///
     /// Call it from the #BR handler with **no** mm lock held; it takes the
-    /// lock itself: for read only to fault a directory page in during its
-    /// first look at the entry, then for write while it looks again, maps a
-    /// table and installs it. On success the process returns to the
+    /// lock for write, checks that management is on and the entry is in the
+    /// directory, maps a table and installs it with one compare-exchange
+    /// `0 → table|1`, which is also the look at the entry: a valid entry
+    /// there (another thread won, or the #BR is stale) or a corrupt one
+    /// makes it unmap its table again. On success the process returns to the
     /// faulting instruction.
     ///
     /// # Errors
@@ -142,40 +144,34 @@ impl<M: AddressSpace> MpxManager<M> {
         user: &U,
         entry: u64,
     ) -> Result<Allocation, AllocError> {
+        // Not managing (or not this directory): no lock needed to refuse.
         self.check_entry(entry)?;
         let unreachable = |_: EntryAccessError| AllocError::DirectoryUnreachable { entry };
         let entries = Entries::new(user, self.geometry.entry_width(), &self.counters);
-
-        // Look first, without the write lock: a stale #BR or a lost race
-        // needs no table, and a corrupt entry must not cost one.
-        let value = entries
-            .read(&ReadLocking(&self.lock), entry)
-            .map_err(unreachable)?;
-        if let Some(done) = self.without_new_table(entry, value)? {
-            return Ok(done);
-        }
-
         let size = self.geometry.table_bytes();
+
         // Map and install under one write lock. Installing after dropping it
         // would let a munmap of the fresh table slip in between: the entry,
         // still 0, gives the hook nothing to clear, and the exchange would
-        // then publish a table that no longer exists. The exchange itself
-        // runs with page faults disabled and resolves them through
-        // `fault_in` on the guard, never through the page-fault path.
+        // then publish a table that no longer exists. The exchange runs with
+        // page faults disabled and resolves them through `fault_in` on the
+        // guard, never through the page-fault path.
         let mut mm = self.lock.write();
         // Management may have been switched off, or moved to another
-        // directory, since the first look (both need this lock), and another
-        // thread may have installed a table: look again, now authoritatively.
+        // directory, since the look above (both need this lock).
         self.check_entry(entry)?;
-        let value = entries.read(&*mm, entry).map_err(unreachable)?;
-        if let Some(done) = self.without_new_table(entry, value)? {
-            // Another thread installed a table since the first look.
-            Counters::bump(&self.counters.races_lost, 1);
-            return Ok(done);
-        }
-        let table = mm
-            .map_bounds_table(size, entry)
-            .map_err(AllocError::NoTableMemory)?;
+        let table = match mm.map_bounds_table(size, entry) {
+            Ok(table) => table,
+            Err(error) => {
+                // No memory for a table: fine if none is needed (a stale #BR,
+                // a lost race), so look at the entry before failing.
+                let value = entries.read(&*mm, entry).map_err(unreachable)?;
+                return match self.without_new_table(entry, value)? {
+                    Some(done) => Ok(done),
+                    None => Err(AllocError::NoTableMemory(error)),
+                };
+            }
+        };
         // A 32-bit entry can only name a table below 4 GiB.
         let fits = table
             .checked_add(size)
@@ -275,6 +271,8 @@ mod tests {
         next_table: u64,
         /// `unmap_bounds_table` fails (a kernel breaking its contract).
         refuse_unmap: bool,
+        /// `map_bounds_table` fails (no memory).
+        refuse_map: bool,
     }
 
     impl FakeMm {
@@ -287,6 +285,7 @@ mod tests {
                 }],
                 next_table: TABLES,
                 refuse_unmap: false,
+                refuse_map: false,
             }
         }
 
@@ -305,6 +304,9 @@ mod tests {
         }
 
         fn map_bounds_table(&mut self, len: u64, directory_entry: u64) -> Result<u64, MmError> {
+            if self.refuse_map {
+                return Err(MmError::NoMemory);
+            }
             let start = self.next_table;
             self.next_table += len;
             self.vmas.push(Vma {
@@ -445,87 +447,56 @@ mod tests {
         }
     }
 
-    /// User access that runs `hook` once, at the first entry read: what
-    /// other threads do between the #BR path's first look and its lock.
-    struct Interleaved<'a, F: FnMut()> {
-        user: &'a FakeUser,
-        hook: Mutex<Option<F>>,
-    }
-
-    impl<F: FnMut()> UserAccess for Interleaved<'_, F> {
-        fn read_entry(&self, address: u64, width: EntryWidth) -> Result<u64, AccessFault> {
-            let value = self.user.read_entry(address, width);
-            if let Some(mut hook) = self.hook.lock().unwrap().take() {
-                hook();
-            }
-            value
-        }
-
-        fn compare_exchange_entry(
-            &self,
-            address: u64,
-            width: EntryWidth,
-            current: u64,
-            new: u64,
-        ) -> Result<Result<u64, u64>, AccessFault> {
-            self.user
-                .compare_exchange_entry(address, width, current, new)
-        }
-    }
-
     #[test]
-    fn code_2_looks_again_under_the_write_lock() {
+    fn code_2_decides_by_the_exchange_under_the_write_lock() {
+        // (Management switched off or moved between the #BR and the lock is
+        // the loom model `br_against_disable_and_enable_of_another_directory`.)
         let entry = DIRECTORY + 8;
-        // Management switched off between the first look and the lock: no
-        // table is mapped, no entry written.
+        // A stale #BR (another thread installed a table): our table is
+        // mapped, loses the exchange and goes again.
         let p = process(Mode::Long64, true);
-        let user = Interleaved {
-            user: &p.user,
-            hook: Mutex::new(Some(|| p.manager.write().disable())),
-        };
+        p.user
+            .entries
+            .lock()
+            .unwrap()
+            .insert(entry, 0x7000_0000 | 1);
         assert_eq!(
-            p.manager.allocate_table(&user, entry),
-            Err(AllocError::NotManaged)
-        );
-        assert_eq!(p.tables(), 0);
-        assert_eq!(p.user.entries.lock().unwrap().get(&entry), None);
-
-        // Moved to another directory: the entry is no longer one of its own.
-        let p = process(Mode::Long64, true);
-        let other = DIRECTORY + (1 << 31);
-        p.manager.write().vmas.push(Vma {
-            start: other,
-            end: other + (1 << 31),
-            kind: VmaKind::Data,
-        });
-        let user = Interleaved {
-            user: &p.user,
-            hook: Mutex::new(Some(|| {
-                let config = Bndcfg::new(other, BndcfgFlags::ENABLE).unwrap();
-                p.manager.write().enable(config, other).unwrap();
-            })),
-        };
-        assert_eq!(
-            p.manager.allocate_table(&user, entry),
-            Err(AllocError::EntryOutsideDirectory { entry })
-        );
-        assert_eq!(p.tables(), 0);
-        assert_eq!(p.user.entries.lock().unwrap().get(&entry), None);
-
-        // Another thread installed a table meanwhile: used, none mapped.
-        let p = process(Mode::Long64, true);
-        let user = Interleaved {
-            user: &p.user,
-            hook: Mutex::new(Some(|| {
-                p.user.entries.lock().unwrap().insert(entry, TABLES | 1);
-            })),
-        };
-        assert_eq!(
-            p.manager.allocate_table(&user, entry),
+            p.manager.allocate_table(&p.user, entry),
             Ok(Allocation::AlreadyInstalled { entry })
         );
         assert_eq!(p.tables(), 0);
-        assert_eq!(p.manager.statistics().races_lost, 1);
+        let s = p.manager.statistics();
+        assert_eq!((s.races_lost, s.tables_allocated), (1, 0));
+
+        // The same with no memory for a table: still handled, by a look at
+        // the entry once the mapping failed.
+        let p = process(Mode::Long64, true);
+        p.manager.write().refuse_map = true;
+        p.user
+            .entries
+            .lock()
+            .unwrap()
+            .insert(entry, 0x7000_0000 | 1);
+        assert_eq!(
+            p.manager.allocate_table(&p.user, entry),
+            Ok(Allocation::AlreadyInstalled { entry })
+        );
+        // An empty entry and no memory: the mapping's error.
+        let empty = entry + 8;
+        assert_eq!(
+            p.manager.allocate_table(&p.user, empty),
+            Err(AllocError::NoTableMemory(MmError::NoMemory))
+        );
+        // A corrupt entry and no memory: the corruption.
+        p.user.entries.lock().unwrap().insert(empty, 0x5000);
+        assert_eq!(
+            p.manager.allocate_table(&p.user, empty),
+            Err(AllocError::CorruptEntry {
+                entry: empty,
+                value: 0x5000
+            })
+        );
+        assert_eq!(p.tables(), 0);
     }
 
     /// bndcu 0x10(%rax,%rbx,8), %bnd1 (F2 0F 1A 4C D8 10).

@@ -18,14 +18,15 @@
 //!   methods of [`MpxWriteGuard`], which only [`MpxManager::write`] and
 //!   [`MpxManager::try_write`] issue.
 //! - [`MpxManager::allocate_table`] is called from the #BR handler with *no*
-//!   mm lock held. It reads the entry first (resolving faults under a read
-//!   lock), then takes the lock for write, checks again that management is
-//!   on, the entry is in the current directory and still empty, and maps a
-//!   table and installs it with a compare-exchange on the directory entry: a
+//!   mm lock held. It takes the lock for write, checks that management is on
+//!   and the entry is in the current directory, maps a table and installs it
+//!   with a compare-exchange `0 → table|1` on the directory entry: a
 //!   compare-exchange, because the entry is user memory that other threads
 //!   (and the CPU) use concurrently; under the write lock, so that no munmap,
 //!   enable or disable can come between the checks, the mapping and the
-//!   install. Outcomes of the exchange:
+//!   install. The exchange is the look at the entry (there is no read
+//!   before it: a stale #BR or a lost race costs a table mapped and unmapped,
+//!   the common case one entry access less). Outcomes of the exchange:
 //!   - `0 → table|valid`: installed.
 //!   - the entry became valid meanwhile: another thread won the race; our
 //!     table is unmapped and the fault counts as handled (the instruction
@@ -34,9 +35,9 @@
 //!     the process gets an error (Linux: SIGSEGV).
 //! - Directory entries are touched only through
 //!   [`UserAccess`](crate::mm::UserAccess) (page faults disabled); a fault is
-//!   resolved with [`AddressSpace::fault_in`] under the lock the caller holds
-//!   (or a read lock the #BR path takes) and the access retried, a bounded
-//!   number of times. Nothing here enters the page-fault path.
+//!   resolved with [`AddressSpace::fault_in`] under the lock held and the
+//!   access retried, a bounded number of times. Nothing here enters the
+//!   page-fault path.
 //!
 //! # Trust
 //! The directory is user memory and BNDSTATUS can be loaded by the user
@@ -59,10 +60,10 @@ pub use unmap::{UnmapError, UnmapSummary};
 
 use crate::arch::{Geometry, Mode};
 use crate::lock::{ContextId, MmLock};
-use crate::mm::{AddressSpace, Residency, VmaKind};
+use crate::mm::{AddressSpace, Residency, TableMappings, VmaKind};
 use crate::sync::{const_unless_loom, AtomicU64, Ordering};
 use core::fmt;
-use stats::{Counters, TableTally};
+use stats::Counters;
 
 /// Sentinel for "not managing" (Linux: `MPX_INVALID_BOUNDS_DIR`); zero is a
 /// legal directory address in principle, so it cannot be the sentinel.
@@ -169,38 +170,45 @@ impl<M> MpxManager<M> {
 }
 
 impl<M: AddressSpace> MpxManager<M> {
-    /// A snapshot of the statistics, walking the VMAs under a read lock for
-    /// the live tables and the mapped table bytes.
+    /// A snapshot of the statistics. O(1) when the kernel keeps
+    /// [`AddressSpace::table_mappings`] (one read lock, the counters);
+    /// otherwise the VMAs are walked under the read lock for the table
+    /// mappings. Resident bytes are a separate query,
+    /// [`MpxManager::resident_table_bytes`].
     pub fn statistics(&self) -> Statistics {
-        let (live, mapped) = {
+        let mappings = {
             let mm = self.lock.read();
-            let (mut live, mut mapped) = (0, 0);
-            let mut tally = TableTally::new(self.geometry.table_bytes());
-            let mut cursor = 0;
-            while let Ok(Some(vma)) = walk::next_vma(&*mm, cursor, u64::MAX, &self.counters) {
-                if let VmaKind::BoundsTable { directory_entry } = vma.kind {
-                    let len = vma.end - vma.start;
-                    if tally.is_new_table(vma.start, vma.end, directory_entry) {
-                        live += 1;
-                    }
-                    mapped += len;
-                }
-                cursor = vma.end;
-            }
-            (live, mapped)
+            mm.table_mappings()
+                .unwrap_or_else(|| self.walk_table_mappings(&*mm))
         };
         let mut stats = self.counters.snapshot();
-        stats.live_tables = live;
-        stats.table_bytes_mapped = mapped;
+        stats.live_tables = mappings.count;
+        stats.table_bytes_mapped = mappings.bytes;
         stats.would_deadlock = self.lock.would_deadlock_events();
         stats
+    }
+
+    /// [`TableMappings`] by walking every VMA (for kernels that do not count them).
+    fn walk_table_mappings(&self, mm: &M) -> TableMappings {
+        let mut mappings = TableMappings::default();
+        let mut cursor = 0;
+        while let Ok(Some(vma)) = walk::next_vma(mm, cursor, u64::MAX, &self.counters) {
+            if vma.is_bounds_table() {
+                mappings.count += 1;
+                mappings.bytes += vma.end - vma.start;
+            }
+            cursor = vma.end;
+        }
+        mappings
     }
 }
 
 impl<M: Residency> MpxManager<M> {
-    /// Bytes of bounds-table mappings backed by physical memory, walking every
-    /// table VMA under a read lock (a query apart from [`MpxManager::statistics`]
-    /// because it costs a residency query per table).
+    /// Bytes of bounds-table mappings backed by physical memory: a walk of
+    /// every VMA under the read lock with one [`Residency::resident_bytes`]
+    /// query per table mapping, so O(mappings) (a query apart from the O(1)
+    /// [`MpxManager::statistics`] for that reason; call it when you report,
+    /// not on every operation).
     pub fn resident_table_bytes(&self) -> u64 {
         let mm = self.lock.read();
         let mut resident = 0;
@@ -247,15 +255,40 @@ fn covered_by_data<M: AddressSpace + ?Sized>(
 mod tests {
     use super::MpxManager;
     use crate::arch::Mode;
-    use crate::mm::VmaKind;
+    use crate::mm::{AddressSpace, MmError, TableMappings, Vma, VmaKind};
     use crate::sim::SimAddressSpace;
 
     const PAGE: u64 = 4096;
     const TABLE: u64 = 4 << 20;
     const X: u64 = 1 << 36;
 
-    fn live_tables(vmas: &[(u64, u64, u64)]) -> u64 {
+    /// The simulator's address space without its counters: the manager walks.
+    struct Uncounted(SimAddressSpace);
+
+    impl AddressSpace for Uncounted {
+        fn vma_after(&self, address: u64) -> Option<Vma> {
+            self.0.vma_after(address)
+        }
+        fn map_bounds_table(&mut self, len: u64, directory_entry: u64) -> Result<u64, MmError> {
+            self.0.map_bounds_table(len, directory_entry)
+        }
+        fn unmap_bounds_table(&mut self, start: u64, end: u64) -> Result<(), MmError> {
+            self.0.unmap_bounds_table(start, end)
+        }
+        fn release_pages(&mut self, start: u64, end: u64) -> u64 {
+            self.0.release_pages(start, end)
+        }
+        fn is_populated(&self, address: u64) -> bool {
+            self.0.is_populated(address)
+        }
+        fn fault_in(&self, address: u64, write: bool) -> Result<(), MmError> {
+            self.0.fault_in(address, write)
+        }
+    }
+
+    fn space(vmas: &[(u64, u64, u64)]) -> SimAddressSpace {
         let mut mm = SimAddressSpace::new(Mode::Long64);
+        mm.insert(X - PAGE, X, VmaKind::Data);
         for &(start, end, entry) in vmas {
             mm.insert(
                 start,
@@ -265,43 +298,57 @@ mod tests {
                 },
             );
         }
-        MpxManager::new(mm, Mode::Long64, || 1)
-            .statistics()
-            .live_tables
+        mm
+    }
+
+    /// `(live_tables, table_bytes_mapped)` from the kernel's counters and
+    /// from the manager's walk, which must agree.
+    fn mappings(vmas: &[(u64, u64, u64)]) -> (u64, u64) {
+        let counted = MpxManager::new(space(vmas), Mode::Long64, || 1).statistics();
+        let walked = MpxManager::new(Uncounted(space(vmas)), Mode::Long64, || 1).statistics();
+        assert_eq!(
+            (counted.live_tables, counted.table_bytes_mapped),
+            (walked.live_tables, walked.table_bytes_mapped)
+        );
+        (counted.live_tables, counted.table_bytes_mapped)
     }
 
     #[test]
     fn an_orphaned_piece_and_a_new_table_for_one_entry_count_twice() {
         // The review's case: a one-page piece left of a table split while
         // management was off, then a new table for the same entry right after.
-        assert_eq!(
-            live_tables(&[(X, X + PAGE, 8), (X + PAGE, X + PAGE + TABLE, 8)]),
-            2
-        );
-        // The new table below the piece.
-        assert_eq!(
-            live_tables(&[(X, X + TABLE, 8), (X + TABLE, X + TABLE + PAGE, 8)]),
-            2
-        );
+        let piece_then_table = [(X, X + PAGE, 8), (X + PAGE, X + PAGE + TABLE, 8)];
+        assert_eq!(mappings(&piece_then_table), (2, TABLE + PAGE));
+        let table_then_piece = [(X, X + TABLE, 8), (X + TABLE, X + TABLE + PAGE, 8)];
+        assert_eq!(mappings(&table_then_piece), (2, TABLE + PAGE));
     }
 
     #[test]
-    fn pieces_of_one_table_count_once() {
+    fn every_table_mapping_counts() {
         let pieces = [
             (X, X + PAGE, 8),
             (X + 2 * PAGE, X + 5 * PAGE, 8),
             (X + TABLE - PAGE, X + TABLE, 8),
         ];
-        assert_eq!(live_tables(&pieces), 1);
-        // Pieces for different entries are different tables.
+        assert_eq!(mappings(&pieces), (3, 5 * PAGE));
+        assert_eq!(mappings(&[]), (0, 0));
+        let tables = [(X, X + TABLE, 8), (X + TABLE, X + 2 * TABLE, 16)];
+        assert_eq!(mappings(&tables), (2, 2 * TABLE));
+    }
+
+    #[test]
+    fn the_kernels_counters_follow_splits_and_removals() {
+        let mut mm = space(&[(X, X + TABLE, 8), (X + TABLE, X + 2 * TABLE, 16)]);
+        // A user munmap in the middle of the first table (management off).
+        mm.remove(X + PAGE, X + 2 * PAGE);
         assert_eq!(
-            live_tables(&[(X, X + PAGE, 8), (X + PAGE, X + 2 * PAGE, 16)]),
-            2
+            mm.table_mappings(),
+            Some(TableMappings {
+                count: 3,
+                bytes: 2 * TABLE - PAGE
+            })
         );
-        // Two pieces further apart than a table are two tables.
-        assert_eq!(
-            live_tables(&[(X, X + PAGE, 8), (X + TABLE, X + TABLE + PAGE, 8)]),
-            2
-        );
+        mm.remove(X, X + 2 * TABLE);
+        assert_eq!(mm.table_mappings(), Some(TableMappings::default()));
     }
 }

@@ -99,11 +99,12 @@ impl TableTally {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Statistics {
-    /// Bounds-table mappings alive, counted from the VMAs (pieces of one
-    /// table split by a user munmap count once). Equals `tables_allocated -
-    /// tables_freed` unless tables went without the manager freeing them:
-    /// unmapped while management was off, or orphaned by the user clearing
-    /// their entry first.
+    /// Bounds-table mappings alive: the VMAs tagged as tables, as the kernel
+    /// counts them ([`AddressSpace::table_mappings`](crate::mm::AddressSpace::table_mappings)).
+    /// A table is one mapping; only a table split by a user munmap while
+    /// management was off is several. Equals `tables_allocated -
+    /// tables_freed` unless tables were split or unmapped while management
+    /// was off.
     pub live_tables: u64,
     /// Bytes of address space in bounds-table mappings.
     pub table_bytes_mapped: u64,

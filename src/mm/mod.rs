@@ -13,7 +13,7 @@
 mod space;
 mod user;
 
-pub use space::{AddressSpace, Residency, Vma, VmaKind};
+pub use space::{AddressSpace, Residency, TableMappings, Vma, VmaKind};
 pub use user::{AccessFault, UserAccess};
 
 /// Why a kernel-side memory operation failed.

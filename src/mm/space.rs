@@ -39,6 +39,17 @@ impl Vma {
     }
 }
 
+/// How many VMAs are bounds-table mappings, and their bytes: what
+/// [`AddressSpace::table_mappings`] reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableMappings {
+    /// VMAs tagged [`VmaKind::BoundsTable`] (a table split into pieces counts
+    /// once per piece).
+    pub count: u64,
+    /// The sum of their sizes.
+    pub bytes: u64,
+}
+
 /// A process's mm state: its VMAs and page tables.
 ///
 /// Implemented by the kernel on the type that the manager keeps behind the
@@ -46,9 +57,9 @@ impl Vma {
 /// [`MmLock`](crate::lock::MmLock)). Methods taking `&mut self` are called
 /// with the lock held for write; methods taking `&self` with it held for read
 /// or write, so **several `&self` calls may run at once on different CPUs**
-/// (#BRs on different threads of one process each fault a directory page in
-/// under the read lock). A kernel must make those safe the way its page-fault
-/// handler already is, e.g. with a per-mm page-table lock.
+/// (statistics and the kernel's page-fault handler, both under the read
+/// lock). A kernel must make those safe the way its page-fault handler
+/// already is, e.g. with a per-mm page-table lock.
 ///
 /// # Contract
 /// - Each bounds table the manager maps stays one VMA of exactly the mapped
@@ -105,6 +116,16 @@ pub trait AddressSpace {
             }
             page = page.checked_add(PAGE_SIZE)?;
         }
+        None
+    }
+
+    /// The bounds-table mappings ([`TableMappings`]), if the kernel keeps
+    /// them as counters: updated wherever a VMA tagged as a bounds table is
+    /// created, split or removed (including by a user munmap while management
+    /// is off), so that this is O(1).
+    /// [`MpxManager::statistics`](crate::manager::MpxManager::statistics) uses
+    /// it; the default, `None`, makes it walk every VMA instead (O(mappings)).
+    fn table_mappings(&self) -> Option<TableMappings> {
         None
     }
 

@@ -39,6 +39,29 @@ pub trait UserAccess {
     /// Loads the entry of `width` bytes at `address` (zero-extended).
     fn read_entry(&self, address: u64, width: EntryWidth) -> Result<u64, AccessFault>;
 
+    /// Loads `out.len()` consecutive entries of `width` bytes starting at
+    /// `address`, all within one page, into `out` (zero-extended): a bulk
+    /// read for the unmap hook, which skips stretches of zero entries. Each
+    /// entry is read atomically, the group need not be. On a fault nothing
+    /// in `out` is to be trusted.
+    ///
+    /// The default reads them one by one with
+    /// [`read_entry`](UserAccess::read_entry); a kernel can do better with
+    /// one page-table walk and one copy for the group.
+    fn read_entries(
+        &self,
+        address: u64,
+        width: EntryWidth,
+        out: &mut [u64],
+    ) -> Result<(), AccessFault> {
+        let mut at = address;
+        for slot in out.iter_mut() {
+            *slot = self.read_entry(at, width)?;
+            at = at.wrapping_add(width.bytes());
+        }
+        Ok(())
+    }
+
     /// Atomically replaces the entry at `address` with `new` if it equals
     /// `current`. Returns `Ok(Ok(current))` on success, `Ok(Err(actual))` if
     /// the entry held `actual` instead.

@@ -158,11 +158,7 @@ impl PageStore {
 
     /// Loads a little-endian value of `width` bytes from a resident page.
     pub(crate) fn load(&self, address: u64, width: u64) -> Option<u64> {
-        self.access(address, width, |bytes| {
-            let mut raw = [0u8; 8];
-            raw[..bytes.len()].copy_from_slice(bytes);
-            u64::from_le_bytes(raw)
-        })
+        self.access(address, width, |bytes| decode(bytes))
     }
 
     /// Reads a value whatever the page's state (zero if never touched),
@@ -183,8 +179,14 @@ impl PageStore {
     /// Stores a little-endian value of `width` bytes into a resident page.
     pub(crate) fn store(&self, address: u64, width: u64, value: u64) -> Option<()> {
         self.access(address, width, |bytes| {
-            let len = bytes.len();
-            bytes.copy_from_slice(&value.to_le_bytes()[..len]);
+            match <&mut [u8; 8]>::try_from(&mut *bytes) {
+                // The common widths without a variable-length copy.
+                Ok(word) => *word = value.to_le_bytes(),
+                Err(_) => {
+                    let len = bytes.len();
+                    bytes.copy_from_slice(&value.to_le_bytes()[..len]);
+                }
+            }
         })
     }
 
@@ -247,6 +249,44 @@ impl UserAccess for SimUserAccess {
             .ok_or(AccessFault { address })
     }
 
+    /// One page lookup and one copy for the group (one access as fault
+    /// injection counts them).
+    fn read_entries(
+        &self,
+        address: u64,
+        width: EntryWidth,
+        out: &mut [u64],
+    ) -> Result<(), AccessFault> {
+        let w = width.bytes();
+        let len = (out.len() as u64)
+            .checked_mul(w)
+            .ok_or(AccessFault { address })?;
+        self.check(address, width)?;
+        let fits = address
+            .checked_add(len)
+            .is_some_and(|end| end <= self.user_limit);
+        if !fits {
+            return Err(AccessFault { address });
+        }
+        if self.injection.access_fails() {
+            return Err(AccessFault { address });
+        }
+        self.store
+            .access(address, len, |bytes| match width {
+                EntryWidth::Eight => {
+                    for (slot, raw) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+                        *slot = decode(raw);
+                    }
+                }
+                EntryWidth::Four => {
+                    for (slot, raw) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+                        *slot = decode(raw);
+                    }
+                }
+            })
+            .ok_or(AccessFault { address })
+    }
+
     fn compare_exchange_entry(
         &self,
         address: u64,
@@ -266,6 +306,20 @@ impl UserAccess for SimUserAccess {
             .compare_exchange(address, width.bytes(), current, new)
             .ok_or(AccessFault { address })
     }
+}
+
+/// A little-endian value of up to 8 bytes (zero-extended), without a
+/// variable-length copy for the entry widths.
+fn decode(bytes: &[u8]) -> u64 {
+    if let Ok(word) = <[u8; 8]>::try_from(bytes) {
+        return u64::from_le_bytes(word);
+    }
+    if let Ok(half) = <[u8; 4]>::try_from(bytes) {
+        return u64::from(u32::from_le_bytes(half));
+    }
+    let mut raw = [0u8; 8];
+    raw[..bytes.len()].copy_from_slice(bytes);
+    u64::from_le_bytes(raw)
 }
 
 #[cfg(test)]
@@ -293,5 +347,56 @@ mod tests {
         assert_eq!(store.total_resident(), 0);
         // A load must not cross a page.
         assert_eq!(store.load(0x5ffc, 8), None);
+    }
+
+    /// One entry at a time, through the trait's default `read_entries`.
+    struct OneByOne<'a>(&'a SimUserAccess);
+
+    impl UserAccess for OneByOne<'_> {
+        fn read_entry(&self, address: u64, width: EntryWidth) -> Result<u64, AccessFault> {
+            self.0.read_entry(address, width)
+        }
+
+        fn compare_exchange_entry(
+            &self,
+            address: u64,
+            width: EntryWidth,
+            current: u64,
+            new: u64,
+        ) -> Result<Result<u64, u64>, AccessFault> {
+            self.0.compare_exchange_entry(address, width, current, new)
+        }
+    }
+
+    #[test]
+    fn bulk_reads_agree_with_single_reads() {
+        let mm = crate::sim::SimAddressSpace::new(crate::arch::Mode::Long64);
+        let user = mm.user_access();
+        let page = 0x7000_0000;
+        user.store.populate(page);
+        for (i, value) in [(0, 1u64), (3, 0xdead_beef_0000_0001), (511, u64::MAX)] {
+            user.store.store(page + i * 8, 8, value).unwrap();
+        }
+        for width in [EntryWidth::Eight, EntryWidth::Four] {
+            let n = (PAGE_SIZE / width.bytes()) as usize;
+            let (mut bulk, mut single) = (std::vec![7; n], std::vec![9; n]);
+            user.read_entries(page, width, &mut bulk).unwrap();
+            OneByOne(&user)
+                .read_entries(page, width, &mut single)
+                .unwrap();
+            assert_eq!(bulk, single, "{width:?}");
+            assert!(bulk.iter().any(|&v| v != 0));
+        }
+        let mut out = [0u64; 4];
+        // Across the end of the page, or on a page not resident: a fault.
+        assert!(user
+            .read_entries(page + PAGE_SIZE - 16, EntryWidth::Eight, &mut out)
+            .is_err());
+        assert!(user
+            .read_entries(page + PAGE_SIZE, EntryWidth::Eight, &mut out)
+            .is_err());
+        assert!(OneByOne(&user)
+            .read_entries(page + PAGE_SIZE, EntryWidth::Eight, &mut out)
+            .is_err());
     }
 }

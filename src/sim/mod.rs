@@ -12,6 +12,7 @@
 //! Errors a kernel would turn into SIGSEGV are `Err`s that leave the process
 //! usable.
 
+mod gaps;
 mod inject;
 mod memory;
 mod space;
@@ -166,6 +167,12 @@ impl SimProcess {
     /// The manager (which owns the process's mm lock), for inspection.
     pub fn manager(&self) -> &MpxManager<SimAddressSpace> {
         &self.mpx
+    }
+
+    /// The kernel's user access to this process's memory (what the manager
+    /// is given), for tests and benchmarks that play the kernel.
+    pub fn user(&self) -> &SimUserAccess {
+        &self.user
     }
 
     /// The manager's statistics.
@@ -440,14 +447,10 @@ impl SimProcess {
         }
     }
 
-    /// Bounds-table mappings alive (VMA pieces tagged as tables).
+    /// Bounds-table mappings alive (VMA pieces tagged as tables): O(1), from
+    /// the address space's counters.
     pub fn live_tables(&self) -> usize {
-        self.mpx
-            .lock()
-            .read()
-            .list()
-            .filter(|v| v.is_bounds_table())
-            .count()
+        self.mpx.lock().read().table_counts().count as usize
     }
 
     /// Table bytes backed by memory.

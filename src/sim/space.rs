@@ -1,10 +1,11 @@
 //! The simulated process's VMA set: the [`AddressSpace`] a kernel writes.
 
+use super::gaps::Gaps;
 use super::inject::Injection;
 use super::memory::{PageStore, SimUserAccess};
 use crate::arch::layout::PAGE_SIZE;
 use crate::arch::{Geometry, Mode};
-use crate::mm::{AddressSpace, MmError, Residency, Vma, VmaKind};
+use crate::mm::{AddressSpace, MmError, Residency, TableMappings, Vma, VmaKind};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -29,6 +30,10 @@ pub struct SimAddressSpace {
     pub(crate) race_next_install: Option<u64>,
     /// Fault injection shared with the user access.
     pub(crate) injection: Arc<Injection>,
+    /// Free space at or above [`MMAP_BASE`], for placement.
+    gaps: Gaps,
+    /// The bounds-table VMAs, counted as a kernel would count them.
+    tables: TableMappings,
 }
 
 impl SimAddressSpace {
@@ -46,6 +51,8 @@ impl SimAddressSpace {
             user_limit,
             race_next_install: None,
             injection: Arc::new(Injection::default()),
+            gaps: Gaps::new(MMAP_BASE, user_limit),
+            tables: TableMappings::default(),
         }
     }
 
@@ -69,6 +76,20 @@ impl SimAddressSpace {
         Ok(start)
     }
 
+    /// Maps ordinary memory over `[start, end)`, which must be free and
+    /// page-aligned (else [`MmError::Invalid`]): the kernel's own mmap once
+    /// the range is free, with no unmap hook (for reference kernels written
+    /// over the simulator, such as the Linux baseline in the benchmarks).
+    pub fn map_free_range(&mut self, start: u64, end: u64) -> Result<(), MmError> {
+        let aligned = start % PAGE_SIZE == 0 && end % PAGE_SIZE == 0 && start < end;
+        let free = !self.vma_after(start).is_some_and(|v| v.start < end);
+        if !aligned || !free || end > self.user_limit {
+            return Err(MmError::Invalid);
+        }
+        self.insert(start, end, VmaKind::Data);
+        Ok(())
+    }
+
     /// Removes every mapping piece in `[start, end)` and drops its pages:
     /// the kernel's own unmap, which the manager's
     /// [`munmap`](crate::manager::MpxWriteGuard::munmap) calls back.
@@ -83,6 +104,11 @@ impl SimAddressSpace {
         self.store.store(address, width, value)
     }
 
+    /// The bounds-table mappings, as counted on every change.
+    pub(crate) fn table_counts(&self) -> TableMappings {
+        self.tables
+    }
+
     /// All VMAs, sorted.
     pub(crate) fn list(&self) -> impl Iterator<Item = Vma> + '_ {
         self.vmas
@@ -92,20 +118,7 @@ impl SimAddressSpace {
 
     /// The lowest free page-aligned range of `len` bytes at or above MMAP_BASE.
     pub(crate) fn find_free(&self, len: u64) -> Result<u64, MmError> {
-        let mut candidate = MMAP_BASE;
-        for (&start, &(end, _)) in self.vmas.range(..) {
-            if end <= candidate {
-                continue;
-            }
-            if start >= candidate && start - candidate >= len {
-                break;
-            }
-            candidate = candidate.max(end);
-        }
-        match candidate.checked_add(len) {
-            Some(end) if end <= self.user_limit => Ok(candidate),
-            _ => Err(MmError::NoAddressSpace),
-        }
+        self.gaps.first_fit(len).ok_or(MmError::NoAddressSpace)
     }
 
     /// Splits the VMA containing `address` (if any) so that a VMA starts there.
@@ -116,6 +129,9 @@ impl SimAddressSpace {
         if start < address && address < end {
             self.vmas.insert(start, (address, kind));
             self.vmas.insert(address, (end, kind));
+            if matches!(kind, VmaKind::BoundsTable { .. }) {
+                self.tables.count += 1;
+            }
         }
     }
 
@@ -123,8 +139,13 @@ impl SimAddressSpace {
     pub(crate) fn remove_range(&mut self, start: u64, end: u64) {
         self.split_at(start);
         self.split_at(end);
-        while let Some((&s, _)) = self.vmas.range(start..end).next() {
+        while let Some((&s, &(e, kind))) = self.vmas.range(start..end).next() {
             self.vmas.remove(&s);
+            self.gaps.give(s, e);
+            if matches!(kind, VmaKind::BoundsTable { .. }) {
+                self.tables.count -= 1;
+                self.tables.bytes -= e - s;
+            }
         }
         self.store.discard(start, end);
     }
@@ -132,6 +153,24 @@ impl SimAddressSpace {
     /// Inserts a VMA over a range known to be free.
     pub(crate) fn insert(&mut self, start: u64, end: u64, kind: VmaKind) {
         self.vmas.insert(start, (end, kind));
+        self.gaps.take(start, end);
+        if matches!(kind, VmaKind::BoundsTable { .. }) {
+            self.tables.count += 1;
+            self.tables.bytes += end - start;
+        }
+    }
+
+    /// Whether a VMA that is not a bounds table meets `[start, end)`.
+    fn has_data_in(&self, start: u64, end: u64) -> bool {
+        let first = self
+            .vmas
+            .range(..=start)
+            .next_back()
+            .filter(|(_, &(e, _))| e > start);
+        first
+            .into_iter()
+            .chain(self.vmas.range(start.saturating_add(1)..end))
+            .any(|(_, &(_, kind))| kind == VmaKind::Data)
     }
 
     /// The VMA containing `address`.
@@ -168,10 +207,7 @@ impl AddressSpace for SimAddressSpace {
     }
 
     fn unmap_bounds_table(&mut self, start: u64, end: u64) -> Result<(), MmError> {
-        if self
-            .list()
-            .any(|v| v.overlaps(start, end) && !v.is_bounds_table())
-        {
+        if self.has_data_in(start, end) {
             return Err(MmError::Invalid);
         }
         self.remove_range(start, end);
@@ -188,6 +224,10 @@ impl AddressSpace for SimAddressSpace {
 
     fn next_populated_page(&self, start: u64, end: u64) -> Option<u64> {
         self.store.next_populated(start, end)
+    }
+
+    fn table_mappings(&self) -> Option<TableMappings> {
+        Some(self.tables)
     }
 
     fn fault_in(&self, address: u64, _write: bool) -> Result<(), MmError> {
@@ -227,5 +267,50 @@ mod tests {
         assert!(mm.vma_after(a + 0x3000).is_none());
         assert!(mm.fault_in(a + 0x1000, true).is_err());
         assert!(mm.fault_in(a + 0x2000, true).is_ok());
+    }
+
+    #[test]
+    fn mapping_a_free_range_and_counting_tables() {
+        let mut mm = SimAddressSpace::new(Mode::Long64);
+        let a = 1 << 40;
+        assert_eq!(mm.map_free_range(a, a + 0x2000), Ok(()));
+        // Taken, unaligned, empty or past the user limit: refused, nothing changes.
+        assert_eq!(
+            mm.map_free_range(a + 0x1000, a + 0x3000),
+            Err(MmError::Invalid)
+        );
+        assert_eq!(
+            mm.map_free_range(a + 0x2001, a + 0x3000),
+            Err(MmError::Invalid)
+        );
+        assert_eq!(
+            mm.map_free_range(a + 0x3000, a + 0x3000),
+            Err(MmError::Invalid)
+        );
+        assert_eq!(
+            mm.map_free_range(mm.user_limit, mm.user_limit + 0x1000),
+            Err(MmError::Invalid)
+        );
+        assert_eq!(mm.list().count(), 1);
+        // The table counters follow maps, splits and removals.
+        let t = mm.map_bounds_table(4 << 20, 0x1000).unwrap();
+        assert_eq!(
+            mm.table_counts(),
+            TableMappings {
+                count: 1,
+                bytes: 4 << 20
+            }
+        );
+        mm.remove_range(t + 0x1000, t + 0x2000);
+        assert_eq!(
+            mm.table_counts(),
+            TableMappings {
+                count: 2,
+                bytes: (4 << 20) - 0x1000
+            }
+        );
+        assert_eq!(mm.table_mappings(), Some(mm.table_counts()));
+        mm.remove_range(0, u64::MAX);
+        assert_eq!(mm.table_counts(), TableMappings::default());
     }
 }
