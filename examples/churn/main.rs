@@ -3,7 +3,7 @@
 //! that never frees tables would hold.
 //!
 //! ```text
-//! cargo run --example churn --features sim [-- OPS [SEED]]
+//! cargo run --release --example churn --features sim [-- OPS [SEED]] [--svg FILE]
 //! ```
 //!
 //! The process keeps pointers (and so bounds) in a 1 GiB arena: each step
@@ -13,11 +13,20 @@
 //! table. The "never freed" columns count what a kernel without an unmap hook
 //! would hold: every table ever allocated stays mapped (4 MiB each), and
 //! every table page ever touched stays resident.
+//!
+//! Every operation costs O(log mappings): the live-table count comes from the
+//! manager's O(1) statistics, a store's slot is found with one `vma_after`
+//! lookup, and the walks (mapped bytes, resident table bytes) run only at the
+//! report rows and plot samples. `--svg FILE` writes the plot.
 
+mod svg;
+
+use mpx::mm::AddressSpace;
 use mpx::sim::{SimError, SimProcess};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
+use std::time::Instant;
 
 /// Where the workload keeps its data mappings.
 const ARENA: u64 = 1 << 40;
@@ -25,12 +34,44 @@ const ARENA: u64 = 1 << 40;
 const ARENA_BYTES: u64 = 1 << 30;
 const PAGE: u64 = 4096;
 const MIB: f64 = (1u64 << 20) as f64;
+/// Points per curve in the plot.
+const SAMPLES: u64 = 200;
+
+/// What the run found out, per sample (for the plot) and in total.
+struct Run {
+    samples: Vec<svg::Sample>,
+    spans_ever: BTreeSet<u64>,
+    pages_ever: HashSet<(u64, u64)>,
+    peak_tables: u64,
+    peak_resident: u64,
+    counts: [u64; 3],
+}
 
 fn main() -> Result<(), SimError> {
+    let mut ops: u64 = 20_000;
+    let mut seed: u64 = 1;
+    let mut svg_path = None;
+    let mut positional = 0;
     let mut args = std::env::args().skip(1);
-    let ops: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
-    let seed: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
-    let mut rng = StdRng::seed_from_u64(seed);
+    while let Some(arg) = args.next() {
+        if arg == "--svg" {
+            svg_path = args.next();
+            if svg_path.is_none() {
+                eprintln!("churn: --svg needs a file name");
+                std::process::exit(2);
+            }
+            continue;
+        }
+        let Ok(n) = arg.parse() else {
+            eprintln!("churn: usage: churn [OPS [SEED]] [--svg FILE]");
+            std::process::exit(2);
+        };
+        match positional {
+            0 => ops = n,
+            _ => seed = n,
+        }
+        positional += 1;
+    }
 
     let process = SimProcess::new();
     let directory = process.enable_mpx()?;
@@ -55,76 +96,29 @@ fn main() -> Result<(), SimError> {
         "resident MiB"
     );
 
-    // What a never-freeing kernel would hold: spans that ever got a table,
-    // and (span, table page) pairs ever touched.
-    let mut spans_ever = BTreeSet::new();
-    let mut pages_ever = BTreeSet::new();
-    let mut peak_tables = 0usize;
-    let mut peak_resident = 0u64;
-    let (mut maps, mut unmaps, mut stores) = (0u64, 0u64, 0u64);
-    let report_every = (ops / 20).max(1);
-
-    for op in 1..=ops {
-        match rng.random_range(0..10u32) {
-            // Map 4 KiB .. 2 MiB somewhere in the arena.
-            0..=2 => {
-                let len = rng.random_range(1..=512u64) * PAGE;
-                let start = ARENA + rng.random_range(0..(ARENA_BYTES - len) / PAGE) * PAGE;
-                process.mmap_fixed(start, len)?;
-                maps += 1;
-            }
-            // Unmap 4 KiB .. 4 MiB somewhere in the arena.
-            3..=4 => {
-                let len = rng.random_range(1..=1024u64) * PAGE;
-                let start = ARENA + rng.random_range(0..(ARENA_BYTES - len) / PAGE) * PAGE;
-                process.munmap(start, len)?;
-                unmaps += 1;
-            }
-            // Store bounds for a pointer kept somewhere in mapped data.
-            _ => {
-                let data: Vec<(u64, u64)> = process
-                    .vmas()
-                    .into_iter()
-                    .filter(|&(start, _, table)| !table && start >= ARENA)
-                    .map(|(start, end, _)| (start, end))
-                    .collect();
-                if data.is_empty() {
-                    continue;
-                }
-                let (start, end) = data[rng.random_range(0..data.len())];
-                let slot = start + rng.random_range(0..(end - start) / 8) * 8;
-                let pointer = rng.random_range(ARENA..ARENA + ARENA_BYTES);
-                process.bndstx(slot, pointer, pointer, pointer + 63)?;
-                stores += 1;
-                let span = slot / geometry.span_bytes();
-                spans_ever.insert(span);
-                pages_ever.insert((span, geometry.table_entry_offset(slot) / PAGE));
-            }
-        }
-        peak_tables = peak_tables.max(process.live_tables());
-        peak_resident = peak_resident.max(process.resident_table_bytes());
-        if op % report_every == 0 || op == ops {
-            print_row(&process, op, &spans_ever, &pages_ever);
-        }
-    }
+    let started = Instant::now();
+    let run = churn(&process, ops, seed)?;
+    let elapsed = started.elapsed();
 
     // Unmap the whole arena: every table must go.
     process.munmap(ARENA, ARENA_BYTES)?;
-    print_row(&process, ops, &spans_ever, &pages_ever);
+    print_row(&process, ops, &run);
     let stats = process.stats();
+    let [maps, unmaps, stores] = run.counts;
     println!(
         "done: {maps} maps, {unmaps} unmaps, {stores} stores; after unmapping the arena: \
          {} live tables, {} table bytes resident",
-        process.live_tables(),
+        stats.live_tables,
         process.resident_table_bytes()
     );
     println!(
-        "peak: {peak_tables} tables, {:.2} MiB of table pages resident; a never-freeing kernel \
-         ends with {} tables ({:.0} MiB mapped, {:.2} MiB resident)",
-        peak_resident as f64 / MIB,
-        spans_ever.len(),
-        (spans_ever.len() as u64 * geometry.table_bytes()) as f64 / MIB,
-        (pages_ever.len() as u64 * PAGE) as f64 / MIB
+        "peak: {} tables, {:.2} MiB of table pages resident (at the samples); a never-freeing \
+         kernel ends with {} tables ({:.0} MiB mapped, {:.2} MiB resident)",
+        run.peak_tables,
+        run.peak_resident as f64 / MIB,
+        run.spans_ever.len(),
+        (run.spans_ever.len() as u64 * geometry.table_bytes()) as f64 / MIB,
+        (run.pages_ever.len() as u64 * PAGE) as f64 / MIB
     );
     println!(
         "manager: {} tables allocated, {} freed, {:.2} MiB released by partial unmaps, \
@@ -135,15 +129,102 @@ fn main() -> Result<(), SimError> {
         stats.directory_entries_read,
         stats.would_deadlock
     );
+    println!(
+        "time: {:.2} s, {:.2} µs/op (with the report rows and plot samples); peak RSS {}",
+        elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1e6 / ops.max(1) as f64,
+        peak_rss().unwrap_or_else(|| "unknown".into())
+    );
+    if let Some(path) = svg_path {
+        let picture = svg::plot(&run.samples, geometry.table_bytes());
+        if let Err(e) = std::fs::write(&path, picture) {
+            eprintln!("churn: cannot write {path}: {e}");
+            std::process::exit(1);
+        }
+        println!("plot: {path}");
+    }
     Ok(())
 }
 
-fn print_row(
-    process: &SimProcess,
-    op: u64,
-    spans_ever: &BTreeSet<u64>,
-    pages_ever: &BTreeSet<(u64, u64)>,
-) {
+/// Runs `ops` random operations; prints the report rows.
+fn churn(process: &SimProcess, ops: u64, seed: u64) -> Result<Run, SimError> {
+    let geometry = process.geometry();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut run = Run {
+        samples: Vec::new(),
+        spans_ever: BTreeSet::new(),
+        pages_ever: HashSet::new(),
+        peak_tables: 0,
+        peak_resident: 0,
+        counts: [0; 3],
+    };
+    let report_every = (ops / 20).max(1);
+    let sample_every = (ops / SAMPLES).max(1);
+    for op in 1..=ops {
+        match rng.random_range(0..10u32) {
+            // Map 4 KiB .. 2 MiB somewhere in the arena.
+            0..=2 => {
+                let len = rng.random_range(1..=512u64) * PAGE;
+                let start = ARENA + rng.random_range(0..(ARENA_BYTES - len) / PAGE) * PAGE;
+                process.mmap_fixed(start, len)?;
+                run.counts[0] += 1;
+            }
+            // Unmap 4 KiB .. 4 MiB somewhere in the arena.
+            3..=4 => {
+                let len = rng.random_range(1..=1024u64) * PAGE;
+                let start = ARENA + rng.random_range(0..(ARENA_BYTES - len) / PAGE) * PAGE;
+                process.munmap(start, len)?;
+                run.counts[1] += 1;
+            }
+            // Store bounds for a pointer kept somewhere in mapped data.
+            _ => {
+                let Some(slot) = random_slot(process, &mut rng) else {
+                    continue;
+                };
+                let pointer = rng.random_range(ARENA..ARENA + ARENA_BYTES);
+                process.bndstx(slot, pointer, pointer, pointer + 63)?;
+                run.counts[2] += 1;
+                let span = slot / geometry.span_bytes();
+                run.spans_ever.insert(span);
+                run.pages_ever
+                    .insert((span, geometry.table_entry_offset(slot) / PAGE));
+            }
+        }
+        run.peak_tables = run.peak_tables.max(process.stats().live_tables);
+        if op % sample_every == 0 || op == ops {
+            let resident = process.resident_table_bytes();
+            run.peak_resident = run.peak_resident.max(resident);
+            run.samples.push(svg::Sample {
+                op,
+                tables: process.stats().live_tables,
+                resident,
+                tables_never_freed: run.spans_ever.len() as u64,
+                resident_never_freed: run.pages_ever.len() as u64 * PAGE,
+            });
+        }
+        if op % report_every == 0 || op == ops {
+            print_row(process, op, &run);
+        }
+    }
+    Ok(run)
+}
+
+/// A random 8-byte slot in mapped arena data: one `vma_after` lookup from a
+/// random arena address (wrapping to the arena's start), `None` if the arena
+/// is empty.
+fn random_slot(process: &SimProcess, rng: &mut StdRng) -> Option<u64> {
+    let probe = ARENA + rng.random_range(0..ARENA_BYTES / PAGE) * PAGE;
+    let vma = {
+        let mm = process.manager().lock().read();
+        mm.vma_after(probe)
+            .filter(|v| v.start < ARENA + ARENA_BYTES)
+            .or_else(|| mm.vma_after(ARENA))
+            .filter(|v| v.start < ARENA + ARENA_BYTES && !v.is_bounds_table())?
+    };
+    Some(vma.start + rng.random_range(0..(vma.end - vma.start) / 8) * 8)
+}
+
+fn print_row(process: &SimProcess, op: u64, run: &Run) {
     let geometry = process.geometry();
     let mapped: u64 = process
         .vmas()
@@ -151,14 +232,22 @@ fn print_row(
         .filter(|&&(start, _, table)| !table && start >= ARENA)
         .map(|&(start, end, _)| end - start)
         .sum();
-    let tables = process.live_tables();
+    let tables = process.stats().live_tables;
+    let ever = run.spans_ever.len() as u64;
     println!(
         "{op:>8} {:>6.0}M {tables:>7} {:>10.0} {:>13.2} |              {:>7} {:>10.0} {:>13.2}",
         mapped as f64 / MIB,
-        (tables as u64 * geometry.table_bytes()) as f64 / MIB,
+        (tables * geometry.table_bytes()) as f64 / MIB,
         process.resident_table_bytes() as f64 / MIB,
-        spans_ever.len(),
-        (spans_ever.len() as u64 * geometry.table_bytes()) as f64 / MIB,
-        (pages_ever.len() as u64 * PAGE) as f64 / MIB
+        ever,
+        (ever * geometry.table_bytes()) as f64 / MIB,
+        (run.pages_ever.len() as u64 * PAGE) as f64 / MIB
     );
+}
+
+/// The process's peak resident set (`VmHWM` in /proc/self/status), if known.
+fn peak_rss() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line.trim_start_matches("VmHWM:").trim().to_string())
 }
