@@ -21,7 +21,9 @@ use crate::quirk;
 use mpx::arch::{BndStatus, Bndcfg, BrCause, EntryWidth, Mode};
 use mpx::lock::{FaultLockError, MmReadGuard};
 use mpx::manager::{AllocError, EnableError, MpxManager, Statistics, UnmapError, UnmapSummary};
-use mpx::mm::{AccessFault, AddressSpace, MmError, Residency, UserAccess, Vma, VmaKind};
+use mpx::mm::{
+    AccessFault, AddressSpace, MmError, Residency, TableMappings, UserAccess, Vma, VmaKind,
+};
 use mpx::violation::MAX_INSTRUCTION_LEN;
 use mpx::violation::{build_report, DecodeError, Gpr, RegisterFile, ViolationReport};
 
@@ -30,6 +32,11 @@ use mpx::violation::{build_report, DecodeError, Gpr, RegisterFile, ViolationRepo
 impl AddressSpace for Mm {
     fn vma_after(&self, address: u64) -> Option<Vma> {
         Mm::vma_after(self, address)
+    }
+
+    /// Counters the VMA tree keeps on every change: O(1) statistics.
+    fn table_mappings(&self) -> Option<TableMappings> {
+        Some(self.vmas().table_mappings())
     }
 
     fn map_bounds_table(&mut self, len: u64, directory_entry: u64) -> Result<u64, MmError> {
@@ -74,6 +81,18 @@ impl Residency for Mm {
 impl UserAccess for UserMemory {
     fn read_entry(&self, address: u64, width: EntryWidth) -> Result<u64, AccessFault> {
         self.atomic_load(address, width.bytes())
+            .map_err(|address| AccessFault { address })
+    }
+
+    /// One page-table walk for the group (the unmap hook reads the directory in
+    /// chunks and skips the all-zero ones).
+    fn read_entries(
+        &self,
+        address: u64,
+        width: EntryWidth,
+        out: &mut [u64],
+    ) -> Result<(), AccessFault> {
+        self.atomic_load_many(address, width.bytes(), out)
             .map_err(|address| AccessFault { address })
     }
 

@@ -4,7 +4,7 @@
 //! under the process's page-table lock, which also keeps the page from being
 //! unmapped (and its frame reused) while it is accessed.
 
-use super::layout::{phys_to_virt, USER_END};
+use super::layout::{phys_to_virt, PAGE, USER_END};
 use super::paging::PageTables;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -68,6 +68,31 @@ impl UserMemory {
                     u64::from((*ptr.cast::<AtomicU32>()).load(Ordering::SeqCst))
                 } else {
                     (*ptr.cast::<AtomicU64>()).load(Ordering::SeqCst)
+                }
+            }
+        })
+    }
+
+    /// Atomic loads of `out.len()` consecutive 4- or 8-byte locations from `address`,
+    /// all within one page, with one page-table walk for the group (each location
+    /// read atomically); `Err(address)` if the page is not present or the group
+    /// leaves it.
+    pub fn atomic_load_many(&self, address: u64, bytes: u64, out: &mut [u64]) -> Result<(), u64> {
+        let len = (out.len() as u64).checked_mul(bytes).ok_or(address)?;
+        if address % PAGE + len > PAGE {
+            return Err(address);
+        }
+        self.with_location(address, bytes, false, |ptr| {
+            for (i, slot) in out.iter_mut().enumerate() {
+                // SAFETY: as in `atomic_load`: every location lies on the same present
+                // page (checked above), aligned to the width like `address`.
+                unsafe {
+                    let at = ptr.add(i * bytes as usize);
+                    *slot = if bytes == 4 {
+                        u64::from((*at.cast::<AtomicU32>()).load(Ordering::SeqCst))
+                    } else {
+                        (*at.cast::<AtomicU64>()).load(Ordering::SeqCst)
+                    };
                 }
             }
         })

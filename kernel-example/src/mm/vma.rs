@@ -5,7 +5,7 @@ use super::layout::PAGE;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use mpx::mm::{Vma, VmaKind};
+use mpx::mm::{TableMappings, Vma, VmaKind};
 
 bitflags::bitflags! {
     /// Access a mapping allows (Linux's `PROT_*` values).
@@ -98,6 +98,9 @@ pub const MAX_VMAS: usize = 8192;
 #[derive(Debug, Default)]
 pub struct Vmas {
     map: BTreeMap<u64, KernelVma>,
+    /// The bounds-table VMAs, counted on every change (what the manager's O(1)
+    /// statistics read through `AddressSpace::table_mappings`).
+    tables: TableMappings,
 }
 
 impl Vmas {
@@ -187,7 +190,21 @@ impl Vmas {
     /// Inserts a VMA over a range known to be free.
     pub fn insert(&mut self, vma: KernelVma) {
         debug_assert!(vma.vma.start.is_multiple_of(PAGE) && vma.vma.end.is_multiple_of(PAGE));
+        if vma.vma.is_bounds_table() {
+            self.tables.count += 1;
+            self.tables.bytes += vma.vma.end - vma.vma.start;
+        }
         self.map.insert(vma.vma.start, vma);
+    }
+
+    /// Takes the VMA starting at `key` out of the map and the table counters.
+    fn take(&mut self, key: u64) -> Option<KernelVma> {
+        let vma = self.map.remove(&key)?;
+        if vma.vma.is_bounds_table() {
+            self.tables.count -= 1;
+            self.tables.bytes -= vma.vma.end - vma.vma.start;
+        }
+        Some(vma)
     }
 
     /// Removes every part of a VMA inside `[start, end)` for which `which` holds,
@@ -206,14 +223,14 @@ impl Vmas {
             .collect();
         let mut removed = Vec::with_capacity(keys.len());
         for key in keys {
-            let vma = self.map.remove(&key).expect("listed above");
+            let Some(vma) = self.take(key) else {
+                continue;
+            };
             if vma.vma.start < start {
-                let left = vma.piece(vma.vma.start, start);
-                self.map.insert(left.vma.start, left);
+                self.insert(vma.piece(vma.vma.start, start));
             }
             if end < vma.vma.end {
-                let right = vma.piece(end, vma.vma.end);
-                self.map.insert(right.vma.start, right);
+                self.insert(vma.piece(end, vma.vma.end));
             }
             removed.push(vma.piece(start, end));
         }
@@ -258,11 +275,21 @@ impl Vmas {
         }
         if let Some(vma) = self.map.get_mut(&start) {
             vma.vma.end = new_end;
+            if vma.vma.is_bounds_table() {
+                self.tables.bytes += new_end - end;
+            }
         }
         true
     }
 
-    /// Bounds-table VMAs (a table split by a partial user `munmap` counts per piece).
+    /// Bounds-table VMAs (a table split by a partial user `munmap` counts per piece)
+    /// and their bytes, kept as counters.
+    pub fn table_mappings(&self) -> TableMappings {
+        self.tables
+    }
+
+    /// Bounds-table VMAs counted by a walk: what the process's end-of-run check
+    /// holds the counters (and so the manager's statistics) to.
     pub fn table_vmas(&self) -> u64 {
         self.map
             .values()
