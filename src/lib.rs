@@ -16,4 +16,5 @@ pub mod mm;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;
 mod sync;
+pub mod trace;
 pub mod violation;

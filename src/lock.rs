@@ -86,6 +86,11 @@ impl<T> MmLock<T> {
         }
     }
 
+    /// The context function the lock was made with.
+    pub(crate) fn context(&self) -> ContextId {
+        self.context
+    }
+
     /// Takes the lock for read, spinning while a writer holds it.
     ///
     /// Not for the page-fault path: use [`MmLock::read_for_fault`] there.

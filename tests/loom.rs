@@ -365,6 +365,33 @@ fn two_brs_on_one_entry_install_one_table() {
 }
 
 #[test]
+fn two_brs_on_two_entries_at_a_limit_of_one_table() {
+    explore("two #BRs on two entries, limit 1", || {
+        let w = World::new();
+        w.mpx.set_table_limit(Some(1));
+        let other = w.clone();
+        let t = thread::spawn(move || other.br(DIRECTORY, SPAN_B));
+        let here = w.br(DIRECTORY, SPAN_A);
+        let there = t.join().unwrap();
+        // Exactly one gets a table; the other is refused by the limit.
+        let refused = |r: &Result<Allocation, AllocError>| {
+            matches!(r, Err(AllocError::TableLimit { limit: 1, .. }))
+        };
+        assert!(
+            (here.is_ok() && refused(&there)) || (refused(&here) && there.is_ok()),
+            "{here:?} {there:?}"
+        );
+        w.check(&[]);
+        let s = w.mpx.statistics();
+        assert_eq!(
+            (s.live_tables, s.tables_allocated, s.limit_refusals),
+            (1, 1, 1),
+            "{s:?}"
+        );
+    });
+}
+
+#[test]
 fn br_against_the_munmap_of_its_span() {
     explore("#BR vs munmap of its span", || {
         let w = World::new();

@@ -10,6 +10,7 @@
 use super::stats::Counters;
 use crate::arch::EntryWidth;
 use crate::mm::{AddressSpace, MmError, UserAccess};
+use crate::trace::{Trace, TraceEvent};
 
 /// Accesses tried before an entry access is given up.
 pub(crate) const MAX_ATTEMPTS: usize = 8;
@@ -24,19 +25,27 @@ pub(crate) enum EntryAccessError {
 }
 
 /// The directory entries of one process, as one operation sees them: the
-/// kernel's user access, the entry width, and the counters to bump.
-pub(crate) struct Entries<'a, U> {
+/// kernel's user access, the entry width, the counters to bump and the
+/// tracer.
+pub(crate) struct Entries<'a, U, T> {
     user: &'a U,
     width: EntryWidth,
     counters: &'a Counters,
+    trace: &'a T,
 }
 
-impl<'a, U: UserAccess> Entries<'a, U> {
-    pub(crate) fn new(user: &'a U, width: EntryWidth, counters: &'a Counters) -> Self {
+impl<'a, U: UserAccess, T: Trace> Entries<'a, U, T> {
+    pub(crate) fn new(
+        user: &'a U,
+        width: EntryWidth,
+        counters: &'a Counters,
+        trace: &'a T,
+    ) -> Self {
         Entries {
             user,
             width,
             counters,
+            trace,
         }
     }
 
@@ -109,6 +118,7 @@ impl<'a, U: UserAccess> Entries<'a, U> {
             .fault_in(address, write)
             .map_err(EntryAccessError::Unmapped)?;
         Counters::bump(&self.counters.faults_resolved, 1);
+        self.trace.event(TraceEvent::FaultResolved { address });
         Ok(())
     }
 }

@@ -13,8 +13,10 @@ use super::access::{Entries, EntryAccessError};
 use super::stats::Counters;
 use super::MpxManager;
 use crate::arch::entry::EntryState;
-use crate::arch::DirectoryEntry;
+use crate::arch::{BndStatus, BrCause, DirectoryEntry};
 use crate::mm::{AddressSpace, MmError, UserAccess};
+use crate::trace::{Trace, TraceEvent};
+use crate::violation::{build_report, BoundRegisters, DecodeError, RegisterFile, ViolationReport};
 
 /// A handled #BR code 2: in both cases the process returns to the faulting
 /// instruction, which now finds a table.
@@ -84,6 +86,14 @@ pub enum AllocError {
     },
     /// No memory or address space for a table.
     NoTableMemory(MmError),
+    /// The process is at its table limit
+    /// ([`MpxManager::set_table_limit`]); freeing tables lifts it.
+    TableLimit {
+        /// Address of the directory entry.
+        entry: u64,
+        /// The limit, in tables.
+        limit: u64,
+    },
     /// A table this path mapped but did not install (the race was lost, or
     /// the entry was corrupt) could not be unmapped: the kernel's
     /// `unmap_bounds_table` broke its contract. Counted in
@@ -117,6 +127,10 @@ impl fmt::Display for AllocError {
             AllocError::NoTableMemory(error) => {
                 write!(f, "no memory for a bounds table: {error}")
             }
+            AllocError::TableLimit { entry, limit } => write!(
+                f,
+                "bounds table for entry {entry:#x} refused: at the limit of {limit} tables"
+            ),
             AllocError::TableNotUnmapped { table, error } => {
                 write!(f, "unused bounds table {table:#x} not unmapped: {error}")
             }
@@ -124,9 +138,9 @@ impl fmt::Display for AllocError {
     }
 }
 
-impl<M: AddressSpace> MpxManager<M> {
+impl<M: AddressSpace, T: Trace> MpxManager<M, T> {
     /// Handles a #BR with BNDSTATUS code 2 for the directory entry at `entry`
-    /// ([`BrCause::MissingTable`](crate::arch::BrCause::MissingTable)): maps a
+    /// ([`BrCause::MissingTable`]): maps a
     /// table and installs it, or finds one installed already.
     ///
     /// Call it from the #BR handler with **no** mm lock held; it takes the
@@ -147,7 +161,12 @@ impl<M: AddressSpace> MpxManager<M> {
         // Not managing (or not this directory): no lock needed to refuse.
         self.check_entry(entry)?;
         let unreachable = |_: EntryAccessError| AllocError::DirectoryUnreachable { entry };
-        let entries = Entries::new(user, self.geometry.entry_width(), &self.counters);
+        let entries = Entries::new(
+            user,
+            self.geometry.entry_width(),
+            &self.counters,
+            &self.trace,
+        );
         let size = self.geometry.table_bytes();
 
         // Map and install under one write lock. Installing after dropping it
@@ -160,6 +179,21 @@ impl<M: AddressSpace> MpxManager<M> {
         // Management may have been switched off, or moved to another
         // directory, since the look above (both need this lock).
         self.check_entry(entry)?;
+        if let Some(limit) = self.table_limit() {
+            let mapped = self.table_mappings_of(&mm).bytes;
+            if mapped.saturating_add(size) > limit.saturating_mul(size) {
+                // At the cap: fine if no table is needed (a stale #BR).
+                let value = entries.read(&*mm, entry).map_err(unreachable)?;
+                return match self.without_new_table(entry, value)? {
+                    Some(done) => Ok(done),
+                    None => {
+                        Counters::bump(&self.counters.limit_refusals, 1);
+                        self.emit(TraceEvent::LimitReached { entry, limit });
+                        Err(AllocError::TableLimit { entry, limit })
+                    }
+                };
+            }
+        }
         let table = match mm.map_bounds_table(size, entry) {
             Ok(table) => table,
             Err(error) => {
@@ -185,14 +219,20 @@ impl<M: AddressSpace> MpxManager<M> {
         match entries.exchange(&*mm, entry, 0, installed) {
             Ok(Ok(_)) => {
                 Counters::bump(&self.counters.tables_allocated, 1);
+                self.emit(TraceEvent::NewTable { entry, table });
                 Ok(Allocation::Installed { entry, table })
             }
             Ok(Err(actual)) => {
                 self.drop_table(&mut mm, table)?;
                 if DirectoryEntry::from_raw(actual).is_valid() {
                     Counters::bump(&self.counters.races_lost, 1);
+                    self.emit(TraceEvent::RaceLost { entry });
                     Ok(Allocation::AlreadyInstalled { entry })
                 } else {
+                    self.emit(TraceEvent::CorruptEntry {
+                        entry,
+                        value: actual,
+                    });
                     Err(AllocError::CorruptEntry {
                         entry,
                         value: actual,
@@ -228,9 +268,46 @@ impl<M: AddressSpace> MpxManager<M> {
     fn without_new_table(&self, entry: u64, value: u64) -> Result<Option<Allocation>, AllocError> {
         match DirectoryEntry::from_raw(value).state(&self.geometry) {
             EntryState::Table(_) => Ok(Some(Allocation::AlreadyInstalled { entry })),
-            EntryState::Corrupt(value) => Err(AllocError::CorruptEntry { entry, value }),
+            EntryState::Corrupt(value) => {
+                self.emit(TraceEvent::CorruptEntry { entry, value });
+                Err(AllocError::CorruptEntry { entry, value })
+            }
             EntryState::Absent => Ok(None),
         }
+    }
+
+    /// The #BR handler's first step, traced: BNDSTATUS decoded once
+    /// ([`BndStatus::cause`]), with a
+    /// [`TraceEvent::BoundsException`] carrying `bndcfgu` (the process's
+    /// BNDCFGU) and the raw status (Linux: `bounds_exception_mpx`). A kernel
+    /// that does not trace can call `status.cause()` itself.
+    pub fn bounds_exception(&self, bndcfgu: u64, status: BndStatus) -> BrCause {
+        self.emit(TraceEvent::BoundsException {
+            bndcfgu,
+            bndstatus: status.raw(),
+        });
+        status.cause()
+    }
+
+    /// [`build_report`] for this process's mode, traced: a
+    /// [`TraceEvent::BoundsRegisterException`] with the report's address and
+    /// bounds (Linux: `mpx_bounds_register_exception`). No lock is taken.
+    ///
+    /// # Errors
+    /// [`DecodeError`], as [`build_report`] (no event then).
+    pub fn report_violation<R: RegisterFile + ?Sized>(
+        &self,
+        insn: &[u8],
+        regs: &R,
+        bounds: &BoundRegisters,
+    ) -> Result<ViolationReport, DecodeError> {
+        let report = build_report(self.geometry.mode(), insn, regs, bounds)?;
+        self.emit(TraceEvent::BoundsRegisterException {
+            address: report.address,
+            lower: report.lower,
+            upper: report.upper,
+        });
+        Ok(report)
     }
 
     /// Unmaps a table this path mapped but did not install. Nothing else can

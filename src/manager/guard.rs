@@ -1,13 +1,18 @@
 //! The manager's write guard: the mm lock held for write, with the operations
 //! that need it.
 
+use super::stats::Counters;
 use super::unmap::UnmapWalk;
-use super::{covered_by_data, EnableError, MpxManager, UnmapError, UnmapSummary, NOT_MANAGED};
+use super::{
+    covered_by_data, walk, EnableError, MpxManager, Statistics, UnmapError, UnmapSummary,
+    NOT_MANAGED,
+};
 use crate::arch::layout::PAGE_SIZE;
-use crate::arch::Bndcfg;
+use crate::arch::{Bndcfg, Mode};
 use crate::lock::MmWriteGuard;
 use crate::mm::{AddressSpace, UserAccess};
 use crate::sync::Ordering;
+use crate::trace::{NoTrace, Trace};
 use core::fmt;
 use core::ops::{Deref, DerefMut};
 
@@ -16,36 +21,62 @@ use core::ops::{Deref, DerefMut};
 /// Issued only by [`MpxManager::write`] and [`MpxManager::try_write`], so the
 /// operations on it always act on the manager whose lock it holds. It derefs
 /// to the mm state `M`, for the kernel's own changes under the same lock.
-pub struct MpxWriteGuard<'a, M> {
+pub struct MpxWriteGuard<'a, M, T = NoTrace> {
     mm: MmWriteGuard<'a, M>,
-    manager: &'a MpxManager<M>,
+    manager: &'a MpxManager<M, T>,
 }
 
-impl<'a, M> MpxWriteGuard<'a, M> {
-    pub(crate) fn new(manager: &'a MpxManager<M>, mm: MmWriteGuard<'a, M>) -> Self {
+impl<'a, M, T> MpxWriteGuard<'a, M, T> {
+    pub(crate) fn new(manager: &'a MpxManager<M, T>, mm: MmWriteGuard<'a, M>) -> Self {
         MpxWriteGuard { mm, manager }
     }
 
     /// The manager whose lock this is.
-    pub fn manager(&self) -> &'a MpxManager<M> {
+    pub fn manager(&self) -> &'a MpxManager<M, T> {
         self.manager
     }
 }
 
-impl<M> Deref for MpxWriteGuard<'_, M> {
+/// Why the kernel's mmap must refuse a mapping of a managed process
+/// ([`MpxWriteGuard::check_mapping`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MapRefused {
+    /// The range reaches above the addresses the directory describes (Linux:
+    /// `MAP_FIXED` above the 47-bit window → ENOMEM).
+    AboveWindow {
+        /// The first address the directory does not describe.
+        limit: u64,
+    },
+}
+
+impl fmt::Display for MapRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MapRefused::AboveWindow { limit } => {
+                write!(
+                    f,
+                    "mapping reaches above {limit:#x}, where MPX cannot describe it"
+                )
+            }
+        }
+    }
+}
+
+impl<M, T> Deref for MpxWriteGuard<'_, M, T> {
     type Target = M;
     fn deref(&self) -> &M {
         &self.mm
     }
 }
 
-impl<M> DerefMut for MpxWriteGuard<'_, M> {
+impl<M, T> DerefMut for MpxWriteGuard<'_, M, T> {
     fn deref_mut(&mut self) -> &mut M {
         &mut self.mm
     }
 }
 
-impl<M> fmt::Debug for MpxWriteGuard<'_, M> {
+impl<M, T> fmt::Debug for MpxWriteGuard<'_, M, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MpxWriteGuard")
             .field("manager", self.manager)
@@ -53,7 +84,7 @@ impl<M> fmt::Debug for MpxWriteGuard<'_, M> {
     }
 }
 
-impl<M: AddressSpace> MpxWriteGuard<'_, M> {
+impl<M: AddressSpace, T: Trace> MpxWriteGuard<'_, M, T> {
     /// Starts managing the process's bounds tables (Linux:
     /// `PR_MPX_ENABLE_MANAGEMENT`).
     ///
@@ -85,6 +116,19 @@ impl<M: AddressSpace> MpxWriteGuard<'_, M> {
         if !covered_by_data(&**self, effective_base, end, &self.manager.counters) {
             return Err(EnableError::DirectoryNotMapped);
         }
+        // Linux 4.14+ (LA57): enable refuses while anything is mapped above
+        // the 47-bit window, and the kernel keeps the process below it after.
+        let window = geometry.user_limit();
+        // (A 32-bit process cannot address past its 4 GiB directory's reach.)
+        let limit = self.mm.address_limit();
+        if geometry.mode() == Mode::Long64 && limit > window {
+            return Err(EnableError::AddressSpaceTooWide { limit });
+        }
+        if let Some(vma) = self.mm.vma_after(window - 1).filter(|v| v.end > window) {
+            return Err(EnableError::MappingAboveWindow {
+                start: vma.start.max(window),
+            });
+        }
         self.manager
             .directory
             .store(effective_base, Ordering::Release);
@@ -97,6 +141,107 @@ impl<M: AddressSpace> MpxWriteGuard<'_, M> {
     /// memory of the process.
     pub fn disable(&mut self) {
         self.manager.directory.store(NOT_MANAGED, Ordering::Release);
+    }
+
+    /// Whether the kernel's mmap may place `[start, end)` while this process
+    /// is managed: not above the addresses the directory describes (the
+    /// 47-bit window in 64-bit mode). The kernel refuses a `MAP_FIXED` that
+    /// fails this (Linux: ENOMEM) and searches below the window for a hint
+    /// that does (Linux drops the hint). Always `Ok` while not managing.
+    ///
+    /// # Errors
+    /// [`MapRefused`].
+    pub fn check_mapping(&self, start: u64, end: u64) -> Result<(), MapRefused> {
+        let limit = self.manager.geometry.user_limit();
+        let managed = self.manager.directory_base().is_some();
+        if managed && (end > limit || start >= limit) {
+            return Err(MapRefused::AboveWindow { limit });
+        }
+        Ok(())
+    }
+
+    /// Makes the manager of a forked child whose mm state `child` the kernel
+    /// has just copied from this one, under this guard (so that no #BR or
+    /// unmap changed the parent meanwhile).
+    ///
+    /// The copy must keep every VMA with its [`VmaKind`](crate::mm::VmaKind) (bounds-table tags
+    /// and their entry addresses unchanged: the child's directory is at the
+    /// same address) and the memory (directory and tables are ordinary user
+    /// memory; copy-on-write is fine). The child manages the same directory
+    /// if the parent does (Linux: the child inherits `bd_addr`), with the
+    /// parent's table limit and a copy of its tracer; its counters start
+    /// fresh, with the copied table mappings as
+    /// [`Statistics::tables_inherited`]. Parent and child then allocate and
+    /// free on their own: a table is named only by its own process's entry.
+    pub fn fork(&self, child: M) -> MpxManager<M, T>
+    where
+        T: Clone,
+    {
+        let parent = self.manager;
+        let manager = MpxManager::with_trace(
+            child,
+            parent.geometry.mode(),
+            parent.lock.context(),
+            parent.trace.clone(),
+        );
+        manager.set_table_limit(parent.table_limit());
+        let inherited = {
+            let mm = manager.lock.read();
+            manager.tables_of(&mm)
+        };
+        Counters::bump(&manager.counters.tables_inherited, inherited);
+        manager
+            .directory
+            .store(parent.directory.load(Ordering::Acquire), Ordering::Release);
+        manager
+    }
+
+    /// The process's exit: management ends and every mapping goes through
+    /// `remove(mm, a, b)` (the kernel's own unmap, as for
+    /// [`MpxWriteGuard::munmap`]), with no unmap hook: the directory and the
+    /// tables go with the rest. The tables still mapped count as freed, so
+    /// that the books balance (`tables_inherited + tables_allocated =
+    /// tables_freed`, nothing live). Returns the final statistics.
+    ///
+    /// Call it once the process's last thread is gone, whether management is
+    /// on or off.
+    pub fn teardown(&mut self, remove: impl FnMut(&mut M, u64, u64)) -> Statistics {
+        self.disable();
+        let freed = self.manager.tables_of(&self.mm);
+        Counters::bump(&self.manager.counters.tables_freed, freed);
+        self.remove_everything(remove);
+        let mut stats = self.manager.counters.snapshot();
+        let mappings = self.manager.table_mappings_of(&self.mm);
+        stats.live_tables = mappings.count;
+        stats.table_bytes_mapped = mappings.bytes;
+        stats.would_deadlock = self.manager.lock.would_deadlock_events();
+        stats
+    }
+
+    /// exec of an image of the same mode: the old image's end
+    /// ([`MpxWriteGuard::teardown`], whose final statistics it returns), then
+    /// the new image under the same manager: unmanaged, no tables, counters
+    /// from zero; the table limit and the tracer stay (Linux resets
+    /// `bd_addr` at exec; an rlimit survives it). For an image of the other
+    /// mode (a 64-bit process executing a 32-bit program), tear down and make
+    /// a new manager with [`MpxManager::with_trace`] and the old
+    /// [`MpxManager::table_limit`].
+    pub fn exec(&mut self, remove: impl FnMut(&mut M, u64, u64)) -> Statistics {
+        let old = self.teardown(remove);
+        self.manager.counters.reset();
+        old
+    }
+
+    /// Removes every VMA through `remove`, in address order (a broken
+    /// contract ends the walk; what is left is the kernel's).
+    fn remove_everything(&mut self, mut remove: impl FnMut(&mut M, u64, u64)) {
+        let mut cursor = 0;
+        while let Ok(Some(vma)) =
+            walk::next_vma(&*self.mm, cursor, u64::MAX, &self.manager.counters)
+        {
+            cursor = vma.end;
+            remove(&mut self.mm, vma.start, vma.end);
+        }
     }
 
     /// The whole munmap of `[start, end)` (page aligned): the unmap hook,

@@ -54,7 +54,7 @@ mod unmap;
 mod walk;
 
 pub use fault::{AllocError, Allocation};
-pub use guard::MpxWriteGuard;
+pub use guard::{MapRefused, MpxWriteGuard};
 pub use stats::Statistics;
 pub use unmap::{UnmapError, UnmapSummary};
 
@@ -62,6 +62,7 @@ use crate::arch::{Geometry, Mode};
 use crate::lock::{ContextId, MmLock};
 use crate::mm::{AddressSpace, Residency, TableMappings, VmaKind};
 use crate::sync::{const_unless_loom, AtomicU64, Ordering};
+use crate::trace::{NoTrace, Trace, TraceEvent};
 use core::fmt;
 use stats::Counters;
 
@@ -83,6 +84,19 @@ pub enum EnableError {
     OutOfRange,
     /// No ordinary mapping covers the whole directory.
     DirectoryNotMapped,
+    /// A mapping lies above the addresses the directory describes (the
+    /// 47-bit window in 64-bit mode): its tables could never be found.
+    MappingAboveWindow {
+        /// Where the first such mapping starts.
+        start: u64,
+    },
+    /// The process's address space reaches past what the directory can
+    /// describe ([`AddressSpace::address_limit`], e.g. 5-level paging without
+    /// MAWA) and the kernel does not keep managed processes below it.
+    AddressSpaceTooWide {
+        /// The kernel's limit.
+        limit: u64,
+    },
 }
 
 impl fmt::Display for EnableError {
@@ -93,6 +107,12 @@ impl fmt::Display for EnableError {
             EnableError::Misaligned => "bounds directory not page aligned",
             EnableError::OutOfRange => "bounds directory beyond the process's address space",
             EnableError::DirectoryNotMapped => "bounds directory not covered by ordinary mappings",
+            EnableError::MappingAboveWindow { .. } => {
+                "a mapping lies above the addresses a bounds directory describes"
+            }
+            EnableError::AddressSpaceTooWide { .. } => {
+                "the address space is wider than a bounds directory describes"
+            }
         })
     }
 }
@@ -102,26 +122,101 @@ impl fmt::Display for EnableError {
 /// lock.
 ///
 /// One manager per address space: every thread of a process uses the same
-/// one (it is `Sync` when `M` is `Send + Sync`).
-pub struct MpxManager<M> {
+/// one (it is `Sync` when `M` is `Send + Sync`); a kernel keeps it with the
+/// mm, not with the thread (Linux: `mm->context`, shared by every task of
+/// the mm). `T` receives trace events ([`crate::trace`]); the default,
+/// [`NoTrace`], costs nothing.
+///
+/// # A process's life
+/// - **fork**: copy the address space under the parent's write lock (every
+///   VMA with its [`VmaKind`], bounds-table tags and their entry addresses
+///   unchanged, and the memory: directory and tables are ordinary user
+///   memory, copy-on-write is fine), then [`MpxWriteGuard::fork`] makes the
+///   child's manager: the same directory (management goes on, as in Linux),
+///   the same table limit and tracer, fresh counters with the copied tables
+///   as [`Statistics::tables_inherited`]. Parent and child then allocate and
+///   free on their own.
+/// - **exec**: [`MpxWriteGuard::exec`] ends management and removes every
+///   mapping; the new image starts unmanaged with no tables and fresh
+///   counters, keeping the table limit (as an rlimit survives exec). A
+///   kernel that makes a new mm for exec makes a new manager instead and
+///   passes the limit on ([`MpxManager::table_limit`]).
+/// - **exit**: [`MpxWriteGuard::teardown`] removes everything, counting the
+///   tables left as freed, so that the books balance; management ends.
+pub struct MpxManager<M, T = NoTrace> {
     lock: MmLock<M>,
     geometry: Geometry,
     directory: AtomicU64,
     counters: Counters,
+    /// Most tables the process may have (`NO_LIMIT`: none).
+    limit: AtomicU64,
+    trace: T,
 }
+
+/// The table limit's "no limit".
+const NO_LIMIT: u64 = u64::MAX;
 
 impl<M> MpxManager<M> {
     const_unless_loom! {
         /// A manager for a process of the given mode over its mm state `mm`, not
-        /// yet managing. `context` names the running CPU or thread for the mm
-        /// lock (see [`ContextId`]).
+        /// yet managing, without tracing. `context` names the running CPU or
+        /// thread for the mm lock (see [`ContextId`]).
         pub fn new(mm: M, mode: Mode, context: ContextId) -> MpxManager<M> {
             MpxManager {
                 lock: MmLock::new(mm, context),
                 geometry: Geometry::of(mode),
                 directory: AtomicU64::new(NOT_MANAGED),
                 counters: Counters::new(),
+                limit: AtomicU64::new(NO_LIMIT),
+                trace: NoTrace,
             }
+        }
+    }
+}
+
+impl<M, T: Trace> MpxManager<M, T> {
+    /// As [`MpxManager::new`], with `trace` receiving the manager's events.
+    pub fn with_trace(mm: M, mode: Mode, context: ContextId, trace: T) -> MpxManager<M, T> {
+        MpxManager {
+            lock: MmLock::new(mm, context),
+            geometry: Geometry::of(mode),
+            directory: AtomicU64::new(NOT_MANAGED),
+            counters: Counters::new(),
+            limit: AtomicU64::new(NO_LIMIT),
+            trace,
+        }
+    }
+
+    /// The tracer.
+    pub const fn trace(&self) -> &T {
+        &self.trace
+    }
+
+    pub(crate) fn emit(&self, event: TraceEvent) {
+        self.trace.event(event);
+    }
+}
+
+impl<M, T> MpxManager<M, T> {
+    /// Caps the process's bounds tables at `max_tables` (`None`: no cap, the
+    /// default; Linux had none). A #BR that would map a table past the cap
+    /// gets [`AllocError::TableLimit`] (counted in
+    /// [`Statistics::limit_refusals`]); the kernel turns it into SIGSEGV.
+    /// Freeing tables brings the process back under it. The cap counts table
+    /// bytes mapped ([`Statistics::table_bytes_mapped`] / table size), so
+    /// pieces of a split table count for what they map. Lowering it below
+    /// what is mapped frees nothing; it only refuses new tables. Carried by
+    /// [`MpxWriteGuard::fork`] and [`MpxWriteGuard::exec`].
+    pub fn set_table_limit(&self, max_tables: Option<u64>) {
+        let raw = max_tables.map_or(NO_LIMIT, |n| n.min(NO_LIMIT - 1));
+        self.limit.store(raw, Ordering::Relaxed);
+    }
+
+    /// The cap set by [`MpxManager::set_table_limit`].
+    pub fn table_limit(&self) -> Option<u64> {
+        match self.limit.load(Ordering::Relaxed) {
+            NO_LIMIT => None,
+            n => Some(n),
         }
     }
 
@@ -150,12 +245,12 @@ impl<M> MpxManager<M> {
     /// operations needing it: [`MpxWriteGuard::enable`],
     /// [`MpxWriteGuard::disable`], [`MpxWriteGuard::munmap`]. It derefs to
     /// `M` for the kernel's own changes under the same lock.
-    pub fn write(&self) -> MpxWriteGuard<'_, M> {
+    pub fn write(&self) -> MpxWriteGuard<'_, M, T> {
         MpxWriteGuard::new(self, self.lock.write())
     }
 
     /// [`MpxManager::write`] if the lock is free right now.
-    pub fn try_write(&self) -> Option<MpxWriteGuard<'_, M>> {
+    pub fn try_write(&self) -> Option<MpxWriteGuard<'_, M, T>> {
         Some(MpxWriteGuard::new(self, self.lock.try_write()?))
     }
 
@@ -169,23 +264,40 @@ impl<M> MpxManager<M> {
     }
 }
 
-impl<M: AddressSpace> MpxManager<M> {
+impl<M: AddressSpace, T> MpxManager<M, T> {
     /// A snapshot of the statistics. O(1) when the kernel keeps
     /// [`AddressSpace::table_mappings`] (one read lock, the counters);
     /// otherwise the VMAs are walked under the read lock for the table
     /// mappings. Resident bytes are a separate query,
     /// [`MpxManager::resident_table_bytes`].
     pub fn statistics(&self) -> Statistics {
-        let mappings = {
-            let mm = self.lock.read();
-            mm.table_mappings()
-                .unwrap_or_else(|| self.walk_table_mappings(&*mm))
-        };
+        let mappings = self.table_mappings_of(&self.lock.read());
         let mut stats = self.counters.snapshot();
         stats.live_tables = mappings.count;
         stats.table_bytes_mapped = mappings.bytes;
         stats.would_deadlock = self.lock.would_deadlock_events();
         stats
+    }
+
+    /// The table mappings: the kernel's counters, or a walk of every VMA.
+    pub(crate) fn table_mappings_of(&self, mm: &M) -> TableMappings {
+        mm.table_mappings()
+            .unwrap_or_else(|| self.walk_table_mappings(mm))
+    }
+
+    /// Tables among the VMAs (pieces of one table count once), by a walk:
+    /// for fork and teardown, which copy or remove every VMA anyway.
+    pub(crate) fn tables_of(&self, mm: &M) -> u64 {
+        let mut tally = stats::TableTally::new(self.geometry.table_bytes());
+        let mut tables = 0;
+        let mut cursor = 0;
+        while let Ok(Some(vma)) = walk::next_vma(mm, cursor, u64::MAX, &self.counters) {
+            if let VmaKind::BoundsTable { directory_entry } = vma.kind {
+                tables += u64::from(tally.is_new_table(vma.start, vma.end, directory_entry));
+            }
+            cursor = vma.end;
+        }
+        tables
     }
 
     /// [`TableMappings`] by walking every VMA (for kernels that do not count them).
@@ -203,7 +315,7 @@ impl<M: AddressSpace> MpxManager<M> {
     }
 }
 
-impl<M: Residency> MpxManager<M> {
+impl<M: Residency, T> MpxManager<M, T> {
     /// Bytes of bounds-table mappings backed by physical memory: a walk of
     /// every VMA under the read lock with one [`Residency::resident_bytes`]
     /// query per table mapping, so O(mappings) (a query apart from the O(1)
@@ -223,11 +335,12 @@ impl<M: Residency> MpxManager<M> {
     }
 }
 
-impl<M> fmt::Debug for MpxManager<M> {
+impl<M, T> fmt::Debug for MpxManager<M, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MpxManager")
             .field("mode", &self.geometry.mode())
             .field("directory", &self.directory_base())
+            .field("table_limit", &self.table_limit())
             .field("lock", &self.lock)
             .finish_non_exhaustive()
     }

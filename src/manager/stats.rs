@@ -14,6 +14,8 @@ pub(crate) struct Counters {
     pub(crate) entries_read: AtomicU64,
     pub(crate) table_unmap_failures: AtomicU64,
     pub(crate) contract_violations: AtomicU64,
+    pub(crate) tables_inherited: AtomicU64,
+    pub(crate) limit_refusals: AtomicU64,
 }
 
 impl Counters {
@@ -28,6 +30,27 @@ impl Counters {
             entries_read: AtomicU64::new(0),
             table_unmap_failures: AtomicU64::new(0),
             contract_violations: AtomicU64::new(0),
+            tables_inherited: AtomicU64::new(0),
+            limit_refusals: AtomicU64::new(0),
+        }
+    }
+
+    /// Every counter back to zero (a new image after exec).
+    pub(crate) fn reset(&self) {
+        for counter in [
+            &self.tables_allocated,
+            &self.tables_freed,
+            &self.races_lost,
+            &self.bytes_released,
+            &self.directory_bytes_released,
+            &self.faults_resolved,
+            &self.entries_read,
+            &self.table_unmap_failures,
+            &self.contract_violations,
+            &self.tables_inherited,
+            &self.limit_refusals,
+        ] {
+            counter.store(0, Ordering::Relaxed);
         }
     }
 
@@ -51,6 +74,8 @@ impl Counters {
             directory_entries_read: Self::get(&self.entries_read),
             table_unmap_failures: Self::get(&self.table_unmap_failures),
             contract_violations: Self::get(&self.contract_violations),
+            tables_inherited: Self::get(&self.tables_inherited),
+            limit_refusals: Self::get(&self.limit_refusals),
             ..Statistics::default()
         }
     }
@@ -104,7 +129,8 @@ pub struct Statistics {
     /// A table is one mapping; only a table split by a user munmap while
     /// management was off is several. Equals `tables_allocated -
     /// tables_freed` unless tables were split or unmapped while management
-    /// was off.
+    /// was off. The books: `tables_inherited + tables_allocated = tables_freed
+    /// + live_tables` under the same condition.
     pub live_tables: u64,
     /// Bytes of address space in bounds-table mappings.
     pub table_bytes_mapped: u64,
@@ -137,4 +163,10 @@ pub struct Statistics {
     /// outside the range asked for): the walk stopped there, with an error
     /// where the operation returns one. A correct kernel keeps this at 0.
     pub contract_violations: u64,
+    /// Tables this process started with: copied from its parent at
+    /// [`MpxWriteGuard::fork`](crate::manager::MpxWriteGuard::fork).
+    pub tables_inherited: u64,
+    /// #BRs refused because the process was at its table limit
+    /// ([`MpxManager::set_table_limit`](crate::manager::MpxManager::set_table_limit)).
+    pub limit_refusals: u64,
 }

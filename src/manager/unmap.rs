@@ -48,6 +48,7 @@ use crate::arch::entry::EntryState;
 use crate::arch::layout::PAGE_SIZE;
 use crate::arch::{DirectoryEntry, Geometry};
 use crate::mm::{AddressSpace, MmError, UserAccess, Vma, VmaKind};
+use crate::trace::{Trace, TraceEvent};
 use core::fmt;
 
 /// Directory entries the hook reads with one bulk access (within a page); a
@@ -168,11 +169,11 @@ enum Cleared {
 
 /// One run of the unmap hook over `[start, end)`: the manager, the mm under
 /// the write lock, the directory entries, and what the run did so far.
-pub(crate) struct UnmapWalk<'a, M, U> {
-    manager: &'a MpxManager<M>,
+pub(crate) struct UnmapWalk<'a, M, U, T> {
+    manager: &'a MpxManager<M, T>,
     geometry: Geometry,
     mm: &'a mut M,
-    entries: Entries<'a, U>,
+    entries: Entries<'a, U, T>,
     base: u64,
     start: u64,
     end: u64,
@@ -180,10 +181,10 @@ pub(crate) struct UnmapWalk<'a, M, U> {
     failure: Option<UnmapError>,
 }
 
-impl<'a, M: AddressSpace, U: UserAccess> UnmapWalk<'a, M, U> {
+impl<'a, M: AddressSpace, U: UserAccess, T: Trace> UnmapWalk<'a, M, U, T> {
     /// A run for the directory at `base` (management is on).
     pub(crate) fn new(
-        manager: &'a MpxManager<M>,
+        manager: &'a MpxManager<M, T>,
         mm: &'a mut M,
         user: &'a U,
         base: u64,
@@ -195,7 +196,12 @@ impl<'a, M: AddressSpace, U: UserAccess> UnmapWalk<'a, M, U> {
             manager,
             geometry,
             mm,
-            entries: Entries::new(user, geometry.entry_width(), &manager.counters),
+            entries: Entries::new(
+                user,
+                geometry.entry_width(),
+                &manager.counters,
+                &manager.trace,
+            ),
             base,
             start,
             end,
@@ -210,6 +216,10 @@ impl<'a, M: AddressSpace, U: UserAccess> UnmapWalk<'a, M, U> {
         mut self,
         remove: &mut impl FnMut(&mut M, u64, u64),
     ) -> Result<UnmapSummary, UnmapError> {
+        self.manager.emit(TraceEvent::UnmapSearch {
+            start: self.start,
+            end: self.end,
+        });
         let described_end = self.end.min(self.geometry.address_limit());
         if self.start < described_end {
             self.free_tables_for_range(self.start, described_end);
@@ -318,6 +328,10 @@ impl<'a, M: AddressSpace, U: UserAccess> UnmapWalk<'a, M, U> {
                 // The entry no longer names the table: free every piece of it.
                 self.unmap_table_pieces(table, table_end, directory_entry)?;
                 Counters::bump(&self.counters().tables_freed, 1);
+                self.manager.emit(TraceEvent::TableFreed {
+                    entry: directory_entry,
+                    table,
+                });
                 self.summary.tables_freed += 1;
                 match cleared {
                     Cleared::Zero => Ok(()),
@@ -459,7 +473,10 @@ impl<'a, M: AddressSpace, U: UserAccess> UnmapWalk<'a, M, U> {
         let g = self.geometry;
         let table = match DirectoryEntry::from_raw(value).state(&g) {
             EntryState::Absent => return Ok(true),
-            EntryState::Corrupt(value) => return Err(UnmapError::CorruptEntry { entry, value }),
+            EntryState::Corrupt(value) => {
+                self.manager.emit(TraceEvent::CorruptEntry { entry, value });
+                return Err(UnmapError::CorruptEntry { entry, value });
+            }
             EntryState::Table(table) => table,
         };
         let span_start = g.span_start(index);
@@ -489,6 +506,10 @@ impl<'a, M: AddressSpace, U: UserAccess> UnmapWalk<'a, M, U> {
             (table + g.table_offset_for_span_offset(hole_end - span_start)) & !(PAGE_SIZE - 1);
         if release_start < release_end {
             let released = self.mm.release_pages(release_start, release_end);
+            self.manager.emit(TraceEvent::UnmapZap {
+                start: release_start,
+                end: release_end,
+            });
             Counters::bump(&self.counters().bytes_released, released);
             self.summary.bytes_released += released;
         }
@@ -526,6 +547,7 @@ impl<'a, M: AddressSpace, U: UserAccess> UnmapWalk<'a, M, U> {
             .unmap_bounds_table(table, table + self.geometry.table_bytes())
             .map_err(UnmapError::Mm)?;
         Counters::bump(&self.counters().tables_freed, 1);
+        self.manager.emit(TraceEvent::TableFreed { entry, table });
         self.summary.tables_freed += 1;
         match cleared {
             Cleared::Zero => Ok(()),
@@ -578,6 +600,10 @@ impl<'a, M: AddressSpace, U: UserAccess> UnmapWalk<'a, M, U> {
             match self.mm.unmap_bounds_table(vma.start, vma.end) {
                 Ok(()) if new_table => {
                     Counters::bump(&self.counters().tables_freed, 1);
+                    self.manager.emit(TraceEvent::TableFreed {
+                        entry: directory_entry,
+                        table: vma.start,
+                    });
                     self.summary.tables_freed += 1;
                 }
                 Ok(()) => {}

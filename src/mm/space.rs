@@ -129,6 +129,19 @@ pub trait AddressSpace {
         None
     }
 
+    /// One past the highest address this process can map while it is
+    /// managed. The default, 2^47, is 4-level paging (and any 32-bit
+    /// process). A kernel with 5-level paging returns 2^47 only if it keeps a
+    /// managed process below the 47-bit window (refusing `MAP_FIXED` above
+    /// it and dropping hints above it, with
+    /// [`MpxWriteGuard::check_mapping`](crate::manager::MpxWriteGuard::check_mapping),
+    /// as Linux 4.14+ did); otherwise 2^57, and
+    /// [`MpxWriteGuard::enable`](crate::manager::MpxWriteGuard::enable)
+    /// refuses: without MAWA the directory describes only 47 bits.
+    fn address_limit(&self) -> u64 {
+        1 << 47
+    }
+
     /// Makes the page holding `address` present and writable (if `write`)
     /// in the page tables, as a page fault would (Linux: `get_user_pages`).
     /// Called with the mm lock held for read or write, possibly on several

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::vec::Vec;
 
 /// Free `[start, end)` stretches within `[low, high)`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Gaps {
     low: u64,
     high: u64,

@@ -28,7 +28,7 @@ use std::vec::Vec;
 type PageData = Box<[u8; PAGE_SIZE as usize]>;
 
 /// State of one populated page.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Page {
     Resident(PageData),
     Swapped(PageData),
@@ -50,6 +50,15 @@ impl PageStore {
     fn with_pages<R>(&self, f: impl FnOnce(&mut BTreeMap<u64, Page>) -> R) -> R {
         let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut pages)
+    }
+
+    /// A copy of every page, in the same state (fork: the child's memory).
+    pub(crate) fn duplicate(&self) -> PageStore {
+        let pages = self.with_pages(|pages| pages.clone());
+        PageStore {
+            pages: Mutex::new(pages),
+            shootdown: RwLock::new(()),
+        }
     }
 
     /// Makes the page holding `address` resident (zero-filled if new).

@@ -16,10 +16,12 @@ mod gaps;
 mod inject;
 mod memory;
 mod space;
+mod trace;
 
 pub use inject::{FailWhen, FaultPlan};
 pub use memory::SimUserAccess;
 pub use space::SimAddressSpace;
+pub use trace::SimTrace;
 
 use crate::arch::layout::PAGE_SIZE;
 use crate::arch::{
@@ -122,7 +124,7 @@ fn thread_context() -> u64 {
 /// several threads at once.
 #[derive(Debug)]
 pub struct SimProcess {
-    mpx: MpxManager<SimAddressSpace>,
+    mpx: MpxManager<SimAddressSpace, SimTrace>,
     user: SimUserAccess,
     store: Arc<PageStore>,
     geometry: Geometry,
@@ -148,15 +150,98 @@ impl SimProcess {
     /// directory entries, 16 KiB tables and addresses below 4 GiB.
     pub fn with_mode(mode: Mode) -> SimProcess {
         let mm = SimAddressSpace::new(mode);
-        let (user, store, user_limit) = (mm.user_access(), mm.store.clone(), mm.user_limit);
+        SimProcess::over(MpxManager::with_trace(
+            mm,
+            mode,
+            thread_context,
+            SimTrace::default(),
+        ))
+    }
+
+    /// A 64-bit process in a 5-level-paging address space (user addresses
+    /// below 2^56; see [`SimAddressSpace::with_la57`]). `confined`: the kernel
+    /// keeps it below the 47-bit window while managed, so management can be
+    /// enabled (unless something is mapped above the window already);
+    /// otherwise enabling is refused.
+    pub fn with_la57(confined: bool) -> SimProcess {
+        let mm = SimAddressSpace::with_la57(confined);
+        SimProcess::over(MpxManager::with_trace(
+            mm,
+            Mode::Long64,
+            thread_context,
+            SimTrace::default(),
+        ))
+    }
+
+    /// The process around its manager (BNDCFGU 0).
+    fn over(mpx: MpxManager<SimAddressSpace, SimTrace>) -> SimProcess {
+        let (user, store, user_limit) = {
+            let mm = mpx.lock().read();
+            (mm.user_access(), mm.store.clone(), mm.user_limit)
+        };
+        let geometry = *mpx.geometry();
         SimProcess {
-            mpx: MpxManager::new(mm, mode, thread_context),
+            mpx,
             user,
             store,
-            geometry: Geometry::of(mode),
+            geometry,
             bndcfgu: AtomicU64::new(0),
             user_limit,
         }
+    }
+
+    /// fork: a child with a copy of the address space (every mapping, table
+    /// tags included, and all memory), the same BNDCFGU, and a manager made by
+    /// [`MpxWriteGuard::fork`](crate::manager::MpxWriteGuard::fork): managing
+    /// the same directory if this process does, with this table limit and a
+    /// trace buffer of its own. The two then live apart.
+    pub fn fork(&self) -> SimProcess {
+        let child = {
+            let mm = self.mpx.write();
+            let copy = mm.duplicate();
+            mm.fork(copy)
+        };
+        let child = SimProcess::over(child);
+        child
+            .bndcfgu
+            .store(self.bndcfgu.load(Ordering::Acquire), Ordering::Release);
+        child
+    }
+
+    /// exec: management ends, every mapping goes (the directory and tables
+    /// with the rest), BNDCFGU is cleared (a new image starts with MPX off),
+    /// and the counters start again; the table limit stays. Returns the old
+    /// image's final statistics.
+    pub fn exec(&self) -> Statistics {
+        let old = self.mpx.write().exec(SimAddressSpace::remove);
+        self.bndcfgu.store(0, Ordering::Release);
+        old
+    }
+
+    /// The process's exit: management ends and everything is unmapped;
+    /// the final statistics (nothing live, the books balanced). The process
+    /// can still be used afterwards, as an empty one.
+    pub fn teardown(&self) -> Statistics {
+        let last = self.mpx.write().teardown(SimAddressSpace::remove);
+        self.bndcfgu.store(0, Ordering::Release);
+        last
+    }
+
+    /// Caps the process's live bounds tables (`None`: no cap); see
+    /// [`MpxManager::set_table_limit`]. A #BR past it is
+    /// `SimError::BoundsFault(AllocError::TableLimit { .. })`.
+    pub fn set_table_limit(&self, max_tables: Option<usize>) {
+        self.mpx.set_table_limit(max_tables.map(|n| n as u64));
+    }
+
+    /// Starts or stops recording the manager's trace events.
+    pub fn record_trace(&self, on: bool) {
+        self.mpx.trace().record(on);
+    }
+
+    /// The trace events recorded since the last call.
+    pub fn take_trace(&self) -> Vec<crate::trace::TraceEvent> {
+        self.mpx.trace().take()
     }
 
     /// The process's MPX geometry.
@@ -165,7 +250,7 @@ impl SimProcess {
     }
 
     /// The manager (which owns the process's mm lock), for inspection.
-    pub fn manager(&self) -> &MpxManager<SimAddressSpace> {
+    pub fn manager(&self) -> &MpxManager<SimAddressSpace, SimTrace> {
         &self.mpx
     }
 
@@ -201,7 +286,7 @@ impl SimProcess {
     /// cleared), nothing is mapped and the hook's error is returned: the
     /// range is not free.
     pub fn mmap_fixed(&self, addr: u64, len: u64) -> Result<u64, SimError> {
-        self.unmap_then(addr, len, |mm, end| {
+        self.unmap_then(addr, len, true, |mm, end| {
             if !mm.vma_after(addr).is_some_and(|v| v.start < end) {
                 mm.insert(addr, end, VmaKind::Data);
             }
@@ -216,22 +301,29 @@ impl SimProcess {
 
     /// [`SimProcess::munmap`], returning what the unmap hook did.
     pub fn munmap_summary(&self, addr: u64, len: u64) -> Result<UnmapSummary, SimError> {
-        self.unmap_then(addr, len, |_, _| {})
+        self.unmap_then(addr, len, false, |_, _| {})
     }
 
     /// Under one write lock: the manager's munmap of `[addr, addr + len)`
     /// (length rounded up to pages: hook, removal, result), then `then` (a
     /// MAP_FIXED mapping in its place). A hook error is reported after the
-    /// unmap happened, as Linux's munmap did.
+    /// unmap happened, as Linux's munmap did. For a new mapping (`mapping`),
+    /// first what a managed process may map: nothing above the window the
+    /// directory describes (Linux: MAP_FIXED above it is ENOMEM), refused
+    /// before anything goes.
     fn unmap_then(
         &self,
         addr: u64,
         len: u64,
+        mapping: bool,
         then: impl FnOnce(&mut SimAddressSpace, u64),
     ) -> Result<UnmapSummary, SimError> {
         let len = round_up_len(len)?;
         let end = self.check_range(addr, len)?;
         let mut mm = self.mpx.write();
+        if mapping && mm.check_mapping(addr, end).is_err() {
+            return Err(SimError::NoMemory);
+        }
         let hook = mm.munmap(&self.user, addr, end, SimAddressSpace::remove);
         then(&mut mm, end);
         hook.map_err(SimError::Unmap)
@@ -384,7 +476,8 @@ impl SimProcess {
             // kernel's does (decode the cause, allocate), and the
             // instruction is retried.
             let status = BndStatus::from_raw(entry | 2);
-            let BrCause::MissingTable { entry } = status.cause() else {
+            let config = self.bndcfgu.load(Ordering::Acquire);
+            let BrCause::MissingTable { entry } = self.mpx.bounds_exception(config, status) else {
                 unreachable!("a directory miss is BNDSTATUS code 2");
             };
             if let Err(e) = self.mpx.allocate_table(&self.user, entry) {
@@ -530,9 +623,9 @@ impl SimProcess {
     /// entry names a live bounds-table mapping of exact table size made for
     /// that entry; every table mapped for an entry of the directory is named
     /// by it, or still has data in its span (the user may have cleared the
-    /// entry); and the books balance (`tables_allocated = tables_freed +
-    /// live_tables`, which holds unless tables were unmapped while management
-    /// was off). A description of the first violation, if any. (Entries the
+    /// entry); and the books balance (`tables_inherited + tables_allocated =
+    /// tables_freed + live_tables`, which holds unless tables were unmapped
+    /// while management was off). A description of the first violation, if any. (Entries the
     /// user wrote with garbage are not the manager's: a test that writes some
     /// must not call this.)
     pub fn check_invariant(&self) -> Result<(), std::string::String> {
@@ -594,10 +687,10 @@ impl SimProcess {
         }
         drop(mm);
         let s = self.stats();
-        if s.tables_allocated != s.tables_freed + s.live_tables {
+        if s.tables_inherited + s.tables_allocated != s.tables_freed + s.live_tables {
             return Err(format!(
-                "books: {} allocated, {} freed, {} live",
-                s.tables_allocated, s.tables_freed, s.live_tables
+                "books: {} inherited, {} allocated, {} freed, {} live",
+                s.tables_inherited, s.tables_allocated, s.tables_freed, s.live_tables
             ));
         }
         Ok(())

@@ -34,6 +34,9 @@ pub struct SimAddressSpace {
     gaps: Gaps,
     /// The bounds-table VMAs, counted as a kernel would count them.
     tables: TableMappings,
+    /// What [`AddressSpace::address_limit`] reports: the geometry's window,
+    /// or more for a 5-level-paging process that is not kept below it.
+    address_limit: u64,
 }
 
 impl SimAddressSpace {
@@ -44,6 +47,20 @@ impl SimAddressSpace {
             Mode::Long64 => 1 << 47,
             Mode::Compat32 => 1 << 32,
         };
+        SimAddressSpace::with_limits(mode, user_limit, 1 << 47)
+    }
+
+    /// A 64-bit address space with 5-level paging: user addresses below
+    /// 2^56. `confined`: the kernel keeps a managed process below the 47-bit
+    /// window (refusing `MAP_FIXED` above it, as Linux 4.14+ did), so
+    /// [`AddressSpace::address_limit`] is 2^47; otherwise 2^57 and enable
+    /// refuses.
+    pub fn with_la57(confined: bool) -> SimAddressSpace {
+        let limit = if confined { 1 << 47 } else { 1 << 57 };
+        SimAddressSpace::with_limits(Mode::Long64, 1 << 56, limit)
+    }
+
+    fn with_limits(mode: Mode, user_limit: u64, address_limit: u64) -> SimAddressSpace {
         SimAddressSpace {
             vmas: BTreeMap::new(),
             store: Arc::new(PageStore::default()),
@@ -53,6 +70,24 @@ impl SimAddressSpace {
             injection: Arc::new(Injection::default()),
             gaps: Gaps::new(MMAP_BASE, user_limit),
             tables: TableMappings::default(),
+            address_limit,
+        }
+    }
+
+    /// The child's copy at fork: every VMA with its kind (table tags and
+    /// their entry addresses unchanged) and every page with its content and
+    /// state; no fault injection or pending race.
+    pub fn duplicate(&self) -> SimAddressSpace {
+        SimAddressSpace {
+            vmas: self.vmas.clone(),
+            store: Arc::new(self.store.duplicate()),
+            geometry: self.geometry,
+            user_limit: self.user_limit,
+            race_next_install: None,
+            injection: Arc::new(Injection::default()),
+            gaps: self.gaps.clone(),
+            tables: self.tables,
+            address_limit: self.address_limit,
         }
     }
 
@@ -224,6 +259,10 @@ impl AddressSpace for SimAddressSpace {
 
     fn next_populated_page(&self, start: u64, end: u64) -> Option<u64> {
         self.store.next_populated(start, end)
+    }
+
+    fn address_limit(&self) -> u64 {
+        self.address_limit
     }
 
     fn table_mappings(&self) -> Option<TableMappings> {

@@ -27,6 +27,8 @@
 //! - [`reliability`]: regressions for the defects of issue 10 (unreachable or
 //!   changing entries, live-table counting, the directory unmapped, upper-half
 //!   slots, teardown).
+//! - [`lifecycle`]: a process's whole life (issue 12): fork, exec, threads,
+//!   the table limit, trace events, the 47-bit window, teardown.
 //!
 //! The helpers all sections share are here.
 //!
@@ -40,6 +42,7 @@ mod churn;
 mod corrupt;
 mod faults;
 mod hostile;
+mod lifecycle;
 mod management_and_ranges;
 mod many_spans;
 mod munmap_whole;
