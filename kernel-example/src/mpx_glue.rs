@@ -324,8 +324,11 @@ impl ProcessMm {
         }
     }
 
-    /// Unmaps everything at process end (no hook: the tables go with the rest).
-    pub fn teardown(&self) {
-        self.0.write().teardown();
+    /// Unmaps everything at process end: the crate's teardown (management ends, no
+    /// hook, the tables go with the rest and count as freed); the final statistics.
+    pub fn teardown(&self) -> Statistics {
+        self.0
+            .write()
+            .teardown(|mm, start, end| mm.unmap(start, end, |_| true))
     }
 }
