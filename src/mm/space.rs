@@ -73,6 +73,14 @@ pub struct TableMappings {
 ///   [`unmap_bounds_table`](AddressSpace::unmap_bounds_table) and
 ///   [`release_pages`](AddressSpace::release_pages) then shoot down the
 ///   TLBs of every CPU running the process *before* the frames are reused.
+/// - A forked child's mm is a copy made under the parent's write lock: every
+///   VMA with its [`VmaKind`] (bounds-table tags, with their directory-entry
+///   addresses, unchanged) and the memory behind it (directory and tables
+///   are ordinary user memory; copy-on-write is fine); then
+///   [`MpxWriteGuard::fork`](crate::manager::MpxWriteGuard::fork).
+/// - While the process is managed, the kernel's mmap keeps every mapping
+///   below [`Geometry::user_limit`](crate::arch::Geometry::user_limit)
+///   ([`MpxWriteGuard::check_mapping`](crate::manager::MpxWriteGuard::check_mapping)).
 /// - Nothing here calls back into the manager or takes the mm lock.
 pub trait AddressSpace {
     /// The VMA with the lowest `end` above `address`, i.e. the VMA containing

@@ -596,3 +596,77 @@ fn scenario_teardown_balances_the_books_managed_or_not() {
     assert_eq!((last.tables_allocated, last.tables_freed), (1, 1));
     assert_ended(last, &p);
 }
+
+#[test]
+fn scenario_trace_events_of_table_directory_and_corrupt_unmaps() {
+    let (p, bd) = managed();
+    let entry = |addr: u64| bd + p.geometry().directory_entry_offset(addr);
+    let a = p.mmap_fixed(AREA, 3 * MIB).unwrap();
+    for span in 0..3 {
+        store_self(&p, a + span * MIB);
+    }
+    let t = |span: u64| table_of(&p, a + span * MIB);
+    let (t0, t1) = (t(0), t(1));
+    p.record_trace(true);
+
+    // The user unmaps a table itself: its entry is cleared, the table freed.
+    p.munmap(t0, TABLE_64).unwrap();
+    assert_eq!(
+        p.take_trace(),
+        [
+            TraceEvent::UnmapSearch {
+                start: t0,
+                end: t0 + TABLE_64
+            },
+            TraceEvent::TableFreed {
+                entry: entry(a),
+                table: t0
+            },
+        ]
+    );
+
+    // A corrupt entry met by the hook: refused, reported; the span's data goes.
+    p.write_u64(entry(a + 2 * MIB), 0x10).unwrap();
+    assert!(p.munmap(a + 2 * MIB, MIB).is_err());
+    assert_eq!(
+        p.take_trace(),
+        [
+            TraceEvent::UnmapSearch {
+                start: a + 2 * MIB,
+                end: a + 3 * MIB
+            },
+            TraceEvent::CorruptEntry {
+                entry: entry(a + 2 * MIB),
+                value: 0x10
+            },
+        ]
+    );
+    p.write_u64(entry(a + 2 * MIB), 0).unwrap();
+    // (The span's own table, no longer named, goes with a later teardown.)
+
+    // The directory page holding span 1's entry: its tables go by their tags.
+    let page = entry(a + MIB) & !(PAGE - 1);
+    p.munmap(page, PAGE).unwrap();
+    let events = p.take_trace();
+    assert_eq!(
+        events[0],
+        TraceEvent::UnmapSearch {
+            start: page,
+            end: page + PAGE
+        }
+    );
+    assert!(
+        events.contains(&TraceEvent::TableFreed {
+            entry: entry(a + MIB),
+            table: t1
+        }),
+        "{events:?}"
+    );
+    assert!(
+        events[1..]
+            .iter()
+            .all(|e| matches!(e, TraceEvent::TableFreed { .. })),
+        "{events:?}"
+    );
+    assert_live(&p, 0);
+}
