@@ -625,11 +625,28 @@ impl SimProcess {
     /// by it, or still has data in its span (the user may have cleared the
     /// entry); and the books balance (`tables_inherited + tables_allocated =
     /// tables_freed + live_tables`, which holds unless tables were unmapped
-    /// while management was off). A description of the first violation, if any. (Entries the
+    /// while management was off); and, managed or not, the table counters
+    /// behind the O(1) statistics equal a walk of the VMAs. A description of the first violation, if any. (Entries the
     /// user wrote with garbage are not the manager's: a test that writes some
     /// must not call this.)
     pub fn check_invariant(&self) -> Result<(), std::string::String> {
         use std::format;
+        {
+            // The address space's table counters (what the O(1) statistics
+            // read) against a walk of every VMA, managed or not.
+            let mm = self.mpx.lock().read();
+            let mut walked = crate::mm::TableMappings::default();
+            for v in mm.list().filter(|v| v.is_bounds_table()) {
+                walked.count += 1;
+                walked.bytes += v.end - v.start;
+            }
+            if mm.table_counts() != walked {
+                return Err(format!(
+                    "table counters {:?}, but the VMAs hold {walked:?}",
+                    mm.table_counts()
+                ));
+            }
+        }
         let Some(base) = self.mpx.directory_base() else {
             return Ok(());
         };
