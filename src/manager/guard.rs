@@ -124,7 +124,7 @@ impl<M: AddressSpace, T: Trace> MpxWriteGuard<'_, M, T> {
         if geometry.mode() == Mode::Long64 && limit > window {
             return Err(EnableError::AddressSpaceTooWide { limit });
         }
-        if let Some(vma) = self.mm.vma_after(window - 1).filter(|v| v.end > window) {
+        if let Some(vma) = self.mm.vma_after(window) {
             return Err(EnableError::MappingAboveWindow {
                 start: vma.start.max(window),
             });

@@ -544,6 +544,17 @@ fn scenario_enable_refused_above_the_47_bit_window() {
         }))
     );
     p.munmap(window - PAGE, 2 * PAGE).unwrap();
+    // A mapping ending exactly at the window is fine, but not one above it
+    // beyond that (the check must not stop at the first mapping it meets).
+    p.mmap_fixed(window - PAGE, PAGE).unwrap();
+    p.mmap_fixed(high, MIB).unwrap();
+    assert_eq!(
+        p.enable_mpx(),
+        Err(SimError::Enable(EnableError::MappingAboveWindow {
+            start: high
+        }))
+    );
+    p.munmap(high, MIB).unwrap();
     p.enable_mpx().unwrap();
     // Managed: MAP_FIXED above or across the window is ENOMEM, nothing changes;
     // below it is fine; unhinted mappings land below.
