@@ -57,7 +57,8 @@ pub enum TraceEvent {
         bndstatus: u64,
     },
     /// A table was unmapped whole: its span's data went, the user unmapped
-    /// it, or its directory part went.
+    /// it, or its directory part went. (Not at teardown or exec, where
+    /// everything goes at once.)
     TableFreed {
         /// The directory entry it was made for.
         entry: u64,

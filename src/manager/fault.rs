@@ -206,10 +206,12 @@ impl<M: AddressSpace, T: Trace> MpxManager<M, T> {
                 };
             }
         };
-        // A 32-bit entry can only name a table below 4 GiB.
+        // A 32-bit entry can only name a table below 4 GiB; a 64-bit table
+        // belongs below the window the directory describes (a kernel that
+        // placed one above broke the `check_mapping` contract).
         let fits = table
             .checked_add(size)
-            .is_some_and(|end| end <= self.geometry.address_limit());
+            .is_some_and(|end| end <= self.geometry.user_limit());
         if !fits || table & (self.geometry.directory_entry_bytes() - 1) != 0 {
             self.drop_table(&mut mm, table)?;
             return Err(AllocError::NoTableMemory(MmError::NoAddressSpace));
@@ -265,9 +267,15 @@ impl<M: AddressSpace, T: Trace> MpxManager<M, T> {
     /// The outcome when the entry's current `value` needs no new table:
     /// `Some(AlreadyInstalled)` when it is valid, an error when it is
     /// corrupt, `None` when it is empty.
+    /// A valid entry counts as a lost race (a stale #BR), as it does at the
+    /// exchange.
     fn without_new_table(&self, entry: u64, value: u64) -> Result<Option<Allocation>, AllocError> {
         match DirectoryEntry::from_raw(value).state(&self.geometry) {
-            EntryState::Table(_) => Ok(Some(Allocation::AlreadyInstalled { entry })),
+            EntryState::Table(_) => {
+                Counters::bump(&self.counters.races_lost, 1);
+                self.emit(TraceEvent::RaceLost { entry });
+                Ok(Some(Allocation::AlreadyInstalled { entry }))
+            }
             EntryState::Corrupt(value) => {
                 self.emit(TraceEvent::CorruptEntry { entry, value });
                 Err(AllocError::CorruptEntry { entry, value })

@@ -48,6 +48,8 @@ pub enum MapRefused {
         /// The first address the directory does not describe.
         limit: u64,
     },
+    /// `end <= start`: no range at all.
+    EmptyRange,
 }
 
 impl fmt::Display for MapRefused {
@@ -59,6 +61,7 @@ impl fmt::Display for MapRefused {
                     "mapping reaches above {limit:#x}, where MPX cannot describe it"
                 )
             }
+            MapRefused::EmptyRange => f.write_str("empty or reversed range"),
         }
     }
 }
@@ -147,11 +150,15 @@ impl<M: AddressSpace, T: Trace> MpxWriteGuard<'_, M, T> {
     /// is managed: not above the addresses the directory describes (the
     /// 47-bit window in 64-bit mode). The kernel refuses a `MAP_FIXED` that
     /// fails this (Linux: ENOMEM) and searches below the window for a hint
-    /// that does (Linux drops the hint). Always `Ok` while not managing.
+    /// that does (Linux drops the hint). An empty or reversed range is
+    /// refused whatever the state; otherwise always `Ok` while not managing.
     ///
     /// # Errors
     /// [`MapRefused`].
     pub fn check_mapping(&self, start: u64, end: u64) -> Result<(), MapRefused> {
+        if end <= start {
+            return Err(MapRefused::EmptyRange);
+        }
         let limit = self.manager.geometry.user_limit();
         let managed = self.manager.directory_base().is_some();
         if managed && (end > limit || start >= limit) {
@@ -199,17 +206,25 @@ impl<M: AddressSpace, T: Trace> MpxWriteGuard<'_, M, T> {
     /// The process's exit: management ends and every mapping goes through
     /// `remove(mm, a, b)` (the kernel's own unmap, as for
     /// [`MpxWriteGuard::munmap`]), with no unmap hook: the directory and the
-    /// tables go with the rest. The tables still mapped count as freed, so
-    /// that the books balance (`tables_inherited + tables_allocated =
-    /// tables_freed`, nothing live). Returns the final statistics.
+    /// tables go with the rest. Every table the process ever had is gone
+    /// then, so the ones not counted as freed yet are counted now (also
+    /// tables the user unmapped while management was off, which the hook
+    /// could not count): the books balance, `tables_inherited +
+    /// tables_allocated = tables_freed`, nothing live. No
+    /// [`TableFreed`](crate::trace::TraceEvent::TableFreed) events: the
+    /// process is gone. Returns the final statistics.
     ///
     /// Call it once the process's last thread is gone, whether management is
     /// on or off.
     pub fn teardown(&mut self, remove: impl FnMut(&mut M, u64, u64)) -> Statistics {
         self.disable();
-        let freed = self.manager.tables_of(&self.mm);
-        Counters::bump(&self.manager.counters.tables_freed, freed);
         self.remove_everything(remove);
+        let books = self.manager.counters.snapshot();
+        let made = books.tables_inherited + books.tables_allocated;
+        Counters::bump(
+            &self.manager.counters.tables_freed,
+            made.saturating_sub(books.tables_freed),
+        );
         let mut stats = self.manager.counters.snapshot();
         let mappings = self.manager.table_mappings_of(&self.mm);
         stats.live_tables = mappings.count;

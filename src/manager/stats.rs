@@ -136,7 +136,11 @@ pub struct Statistics {
     pub table_bytes_mapped: u64,
     /// Tables installed in a directory entry, over the process's life.
     pub tables_allocated: u64,
-    /// Installed tables freed (by the unmap hook, or because the user unmapped them).
+    /// Installed tables freed: by the unmap hook, because the user unmapped
+    /// them while management was on (also tables their entry no longer
+    /// names, and tables of an earlier directory: counted when their last
+    /// mapping goes), or at [`teardown`](crate::manager::MpxWriteGuard::teardown),
+    /// which counts every table not counted yet.
     pub tables_freed: u64,
     /// #BRs for an empty entry that found, once holding the mm lock for
     /// write (or at the compare-exchange), a table another thread had

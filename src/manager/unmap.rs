@@ -301,8 +301,11 @@ impl<'a, M: AddressSpace, U: UserAccess, T: Trace> UnmapWalk<'a, M, U, T> {
     ) -> Result<(), UnmapError> {
         // Nobody else's to judge: a table of an earlier directory, or one its
         // entry no longer names, goes with the range like any mapping.
-        let in_range_only =
-            |walk: &mut Self| walk.mm.unmap_bounds_table(a, b).map_err(UnmapError::Mm);
+        let in_range_only = |walk: &mut Self| {
+            walk.mm.unmap_bounds_table(a, b).map_err(UnmapError::Mm)?;
+            walk.count_if_last_piece(vma, directory_entry, a, b);
+            Ok(())
+        };
         if self.manager.entry_in_directory(directory_entry).is_none() {
             return in_range_only(self);
         }
@@ -515,6 +518,46 @@ impl<'a, M: AddressSpace, U: UserAccess, T: Trace> UnmapWalk<'a, M, U, T> {
         }
         self.summary.tables_trimmed += 1;
         Ok(false)
+    }
+
+    /// After `[a, b)` of the table VMA `vma` (tagged for `entry`) went with
+    /// the range on the kernel's side (a table its entry no longer names, or
+    /// of an earlier directory, or whose entry's memory is gone): if that was
+    /// the table's last mapping (no piece tagged for the same entry left
+    /// within a table's size), the table is freed, and counted so that the
+    /// books balance.
+    fn count_if_last_piece(&mut self, vma: Vma, entry: u64, a: u64, b: u64) {
+        if a > vma.start || b < vma.end {
+            return;
+        }
+        let reach = self.geometry.table_bytes();
+        let tag = VmaKind::BoundsTable {
+            directory_entry: entry,
+        };
+        let (from, to) = (
+            vma.start.saturating_sub(reach),
+            vma.end.saturating_add(reach),
+        );
+        let mut cursor = from;
+        loop {
+            match self.vma(cursor, to) {
+                Ok(Some(other)) if other.start < to => {
+                    if other.kind == tag {
+                        return;
+                    }
+                    cursor = other.end;
+                }
+                Ok(_) => break,
+                // A lying kernel: not counted (the contract counter says why).
+                Err(_) => return,
+            }
+        }
+        Counters::bump(&self.counters().tables_freed, 1);
+        self.summary.tables_freed += 1;
+        self.manager.emit(TraceEvent::TableFreed {
+            entry,
+            table: vma.start,
+        });
     }
 
     /// Whether a bounds-table mapping of exactly table size, made for

@@ -152,8 +152,16 @@ impl SimAddressSpace {
     }
 
     /// The lowest free page-aligned range of `len` bytes at or above MMAP_BASE.
+    /// Unhinted placement stays below [`AddressSpace::address_limit`] (a
+    /// confined 5-level address space keeps it below the 47-bit window, as
+    /// Linux places unhinted mappings below `DEFAULT_MAP_WINDOW`); first fit
+    /// is by lowest start, so no fit below the cap is missed.
     pub(crate) fn find_free(&self, len: u64) -> Result<u64, MmError> {
-        self.gaps.first_fit(len).ok_or(MmError::NoAddressSpace)
+        let cap = self.address_limit.min(self.user_limit);
+        self.gaps
+            .first_fit(len)
+            .filter(|&start| start.checked_add(len).is_some_and(|end| end <= cap))
+            .ok_or(MmError::NoAddressSpace)
     }
 
     /// Splits the VMA containing `address` (if any) so that a VMA starts there.

@@ -66,9 +66,6 @@ impl Run<'_> {
 struct Scenario {
     name: &'static str,
     mode: Mode,
-    /// Whether the body re-enables with another directory (whose old tables
-    /// then go at teardown without counting as freed).
-    reenables: bool,
     body: fn(&Run),
 }
 
@@ -89,7 +86,6 @@ const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "allocation",
         mode: Mode::Long64,
-        reenables: false,
         body: |r| {
             let a = r.p.mmap_fixed(AREA, 4 * MIB).unwrap();
             r.arm();
@@ -106,7 +102,6 @@ const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "whole-span unmap",
         mode: Mode::Long64,
-        reenables: false,
         body: |r| {
             let a = four_spans(r.p);
             r.arm();
@@ -117,7 +112,6 @@ const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "partial unmap",
         mode: Mode::Long64,
-        reenables: false,
         body: |r| {
             let a = four_spans(r.p);
             store_self(r.p, a + MIB - 8);
@@ -131,7 +125,6 @@ const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "table unmap",
         mode: Mode::Long64,
-        reenables: false,
         body: |r| {
             let a = four_spans(r.p);
             let t0 = table_of(r.p, a);
@@ -150,7 +143,6 @@ const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "directory-part unmap",
         mode: Mode::Long64,
-        reenables: false,
         body: |r| {
             let a = four_spans(r.p);
             let far = r.p.mmap_fixed(AREA + TIB, MIB).unwrap();
@@ -166,7 +158,6 @@ const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "enable and statistics",
         mode: Mode::Long64,
-        reenables: true,
         body: |r| {
             let a = four_spans(r.p);
             r.arm();
@@ -184,7 +175,6 @@ const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "32-bit allocation and unmaps",
         mode: Mode::Compat32,
-        reenables: false,
         body: |r| {
             let span = r.p.geometry().span_bytes();
             let a = r.p.mmap_fixed(0x4000_0000, 4 * span).unwrap();
@@ -241,9 +231,7 @@ fn run(scenario: &Scenario, plan: Option<(u64, bool, bool)>) -> (u64, u64) {
     assert!(p.vmas().is_empty(), "{}: {:#x?}", context(), p.vmas());
     let s = p.stats();
     assert_eq!(s.live_tables, 0, "{}", context());
-    if !scenario.reenables {
-        assert_eq!(s.tables_allocated, s.tables_freed, "{}: {s:?}", context());
-    }
+    assert_eq!(s.tables_allocated, s.tables_freed, "{}: {s:?}", context());
     assert_eq!(s.would_deadlock, 0, "{}", context());
     (accesses, r.errors.get())
 }

@@ -681,3 +681,159 @@ fn scenario_trace_events_of_table_directory_and_corrupt_unmaps() {
     );
     assert_live(&p, 0);
 }
+
+// ---- Regressions from the review of this work -------------------------------
+
+const WINDOW: u64 = 1 << 47;
+
+#[test]
+fn scenario_confined_la57_places_mappings_and_tables_below_the_window() {
+    // Everything below the window taken: an unhinted mmap or a table must not
+    // land above it (it used to, at 2^47).
+    let p = SimProcess::with_la57(true);
+    let bd = p.enable_mpx().unwrap();
+    let dir_end = bd + p.geometry().directory_bytes();
+    p.mmap_fixed(dir_end, WINDOW - dir_end).unwrap();
+    assert_eq!(p.mmap(MIB), Err(SimError::NoMemory));
+    assert!(matches!(
+        p.bndstx(AREA, 1, 1, 2),
+        Err(SimError::BoundsFault(AllocError::NoTableMemory(_)))
+    ));
+    assert_live(&p, 0);
+    assert_sound(&p, "full window");
+}
+
+#[test]
+fn scenario_a_table_going_unnamed_while_managed_counts_as_freed() {
+    // Its entry cleared by the user, or of an earlier directory: the table
+    // goes with the user's munmap, and the books and the trace say so.
+    let (p, bd) = managed();
+    p.mmap_fixed(AREA, 2 * MIB).unwrap();
+    store_self(&p, AREA);
+    store_self(&p, AREA + MIB);
+    let (t0, t1) = (table_of(&p, AREA), table_of(&p, AREA + MIB));
+    p.record_trace(true);
+    p.write_u64(entry_address(&p, bd, AREA), 0).unwrap();
+    p.munmap(t0, TABLE_64).unwrap();
+    assert_eq!(
+        p.take_trace(),
+        [
+            TraceEvent::UnmapSearch {
+                start: t0,
+                end: t0 + TABLE_64
+            },
+            TraceEvent::TableFreed {
+                entry: entry_address(&p, bd, AREA),
+                table: t0
+            },
+        ]
+    );
+    assert_sound(&p, "orphan unmapped");
+    // A second directory: the first one's table is no longer managed, but it
+    // is this process's, and its unmap counts.
+    p.enable_mpx().unwrap();
+    p.munmap(t1, TABLE_64).unwrap();
+    let s = p.stats();
+    assert_eq!(
+        (s.tables_allocated, s.tables_freed, s.live_tables),
+        (2, 2, 0),
+        "{s:?}"
+    );
+    // Pieces: only the last one counts.
+    let (q, qbd) = managed();
+    q.mmap_fixed(AREA, MIB).unwrap();
+    store_self(&q, AREA);
+    let t = table_of(&q, AREA);
+    q.write_u64(entry_address(&q, qbd, AREA), 0).unwrap();
+    q.munmap(t, PAGE).unwrap();
+    assert_eq!(q.stats().tables_freed, 0);
+    q.munmap(t + PAGE, TABLE_64 - PAGE).unwrap();
+    assert_eq!(q.stats().tables_freed, 1);
+    assert_sound(&q, "orphan pieces");
+}
+
+#[test]
+fn scenario_teardown_balances_whatever_happened_while_management_was_off() {
+    // A table unmapped while off, and two tables split into pieces of the
+    // same entry within one table's size of each other: at the end every
+    // table is gone, and counted.
+    let (p, bd) = managed();
+    p.mmap_fixed(AREA, MIB).unwrap();
+    store_self(&p, AREA);
+    let a = table_of(&p, AREA);
+    p.disable_mpx_management().unwrap();
+    p.munmap(a + PAGE, TABLE_64 - PAGE).unwrap();
+    p.write_u64(entry_address(&p, bd, AREA), 0).unwrap();
+    p.enable_management().unwrap();
+    store_self(&p, AREA);
+    let b = table_of(&p, AREA);
+    p.disable_mpx_management().unwrap();
+    p.munmap(b + PAGE, TABLE_64 - PAGE).unwrap();
+    p.enable_management().unwrap();
+    p.mmap_fixed(AREA + MIB, MIB).unwrap();
+    store_self(&p, AREA + MIB);
+    let c = table_of(&p, AREA + MIB);
+    p.disable_mpx_management().unwrap();
+    p.munmap(c, TABLE_64).unwrap();
+    let last = p.teardown();
+    assert_eq!(
+        (last.tables_allocated, last.tables_freed),
+        (3, 3),
+        "{last:?}"
+    );
+    assert_ended(last, &p);
+}
+
+#[test]
+fn scenario_a_stale_br_is_a_lost_race_at_the_limit_too() {
+    let (p, bd) = managed();
+    p.mmap_fixed(AREA, MIB).unwrap();
+    store_self(&p, AREA);
+    let entry = entry_address(&p, bd, AREA);
+    p.record_trace(true);
+    p.manager().allocate_table(p.user(), entry).unwrap();
+    p.set_table_limit(Some(1));
+    p.manager().allocate_table(p.user(), entry).unwrap();
+    assert_eq!(p.stats().races_lost, 2);
+    assert_eq!(
+        p.take_trace(),
+        [
+            TraceEvent::RaceLost { entry },
+            TraceEvent::RaceLost { entry }
+        ]
+    );
+}
+
+#[test]
+fn scenario_fork_memory_is_the_childs_own() {
+    let (p, _bd) = managed();
+    p.mmap_fixed(AREA, MIB).unwrap();
+    store_self(&p, AREA);
+    p.write_u64(AREA + 8, 42).unwrap();
+    let c = p.fork();
+    p.bndstx(AREA, AREA, 1, 2).unwrap();
+    p.write_u64(AREA + 8, 43).unwrap();
+    assert_self_bounds(&c, AREA);
+    assert_eq!(c.read_u64(AREA + 8).unwrap(), 42);
+    c.munmap(AREA, MIB).unwrap();
+    assert_eq!(p.bndldx(AREA, AREA).unwrap(), (1, 2));
+    assert_live(&p, 1);
+    assert_live(&c, 0);
+    assert_sound(&c, "child");
+    assert_sound(&p, "parent");
+}
+
+#[test]
+fn scenario_check_mapping_refuses_an_empty_or_reversed_range() {
+    let (p, _bd) = managed();
+    let mm = p.manager().write();
+    assert_eq!(
+        mm.check_mapping(AREA, AREA),
+        Err(mpx::manager::MapRefused::EmptyRange)
+    );
+    assert_eq!(
+        mm.check_mapping(AREA, 0),
+        Err(mpx::manager::MapRefused::EmptyRange)
+    );
+    assert_eq!(mm.check_mapping(AREA, AREA + PAGE), Ok(()));
+}
