@@ -837,3 +837,215 @@ fn scenario_check_mapping_refuses_an_empty_or_reversed_range() {
     );
     assert_eq!(mm.check_mapping(AREA, AREA + PAGE), Ok(()));
 }
+
+// ---- Random lives ------------------------------------------------------------
+
+/// One step of a random family of processes.
+#[derive(Clone, Debug)]
+enum LifeOp {
+    /// MAP_FIXED of `pages` pages at page `page` of the arena (16 spans).
+    Map { who: usize, page: u64, pages: u64 },
+    /// munmap of the same.
+    Unmap { who: usize, page: u64, pages: u64 },
+    /// BNDSTX for a pointer kept at slot `slot` (8-byte units) of the arena.
+    Store { who: usize, slot: u64 },
+    /// munmap of the table of span `span`, or of its first page, if it has one.
+    UnmapTable { who: usize, span: u64, whole: bool },
+    /// fork (the family grows to at most four).
+    Fork { who: usize },
+    /// exec, then MPX enabled again in the new image.
+    Exec { who: usize },
+    /// The table limit.
+    Limit { who: usize, max: Option<usize> },
+    /// Management off, or on again.
+    Toggle { who: usize },
+    /// exit, and a fresh process in its place.
+    Exit { who: usize },
+}
+
+const ARENA_SPANS: u64 = 16;
+
+fn life_op() -> impl Strategy<Value = LifeOp> {
+    let who = 0..4usize;
+    let pages = ARENA_SPANS * MIB / PAGE;
+    prop_oneof![
+        3 => (who.clone(), 0..pages, 1..512u64).prop_map(|(who, page, pages)| LifeOp::Map { who, page, pages }),
+        2 => (who.clone(), 0..pages, 1..1024u64).prop_map(|(who, page, pages)| LifeOp::Unmap { who, page, pages }),
+        6 => (who.clone(), 0..ARENA_SPANS * MIB / 8).prop_map(|(who, slot)| LifeOp::Store { who, slot }),
+        1 => (who.clone(), 0..ARENA_SPANS, any::<bool>()).prop_map(|(who, span, whole)| LifeOp::UnmapTable { who, span, whole }),
+        1 => who.clone().prop_map(|who| LifeOp::Fork { who }),
+        1 => who.clone().prop_map(|who| LifeOp::Exec { who }),
+        1 => (who.clone(), proptest::option::of(0..6usize)).prop_map(|(who, max)| LifeOp::Limit { who, max }),
+        1 => who.clone().prop_map(|who| LifeOp::Toggle { who }),
+        1 => who.prop_map(|who| LifeOp::Exit { who }),
+    ]
+}
+
+/// A process of the family and what it stored last in mapped memory.
+struct Member {
+    p: SimProcess,
+    stored: BTreeMap<u64, (u64, u64)>,
+}
+
+impl Member {
+    /// A managed process with its whole arena mapped.
+    fn new() -> Member {
+        let p = SimProcess::new();
+        p.enable_mpx().unwrap();
+        p.mmap_fixed(AREA, ARENA_SPANS * MIB).unwrap();
+        Member {
+            p,
+            stored: BTreeMap::new(),
+        }
+    }
+
+    fn forget(&mut self, start: u64, end: u64) {
+        self.stored.retain(|&slot, _| slot < start || slot >= end);
+    }
+
+    fn mapped(&self, slot: u64) -> bool {
+        self.p
+            .vmas()
+            .iter()
+            .any(|&(s, e, table)| !table && s <= slot && slot < e)
+    }
+}
+
+fn run_life(ops: &[LifeOp]) -> Result<(), TestCaseError> {
+    let mut family = vec![Member::new()];
+    for (step, op) in ops.iter().enumerate() {
+        let pick = |who: usize, n: usize| who % n;
+        let n = family.len();
+        match *op {
+            LifeOp::Map { who, page, pages } => {
+                let m = &mut family[pick(who, n)];
+                let start = AREA + page * PAGE;
+                let end = (start + pages * PAGE).min(AREA + ARENA_SPANS * MIB);
+                if m.p.mmap_fixed(start, end - start).is_ok() {
+                    m.forget(start, end);
+                }
+            }
+            LifeOp::Unmap { who, page, pages } => {
+                let m = &mut family[pick(who, n)];
+                let start = AREA + page * PAGE;
+                let end = (start + pages * PAGE).min(AREA + ARENA_SPANS * MIB);
+                let _ = m.p.munmap(start, end - start);
+                m.forget(start, end);
+            }
+            LifeOp::Store { who, slot } => {
+                let m = &mut family[pick(who, n)];
+                let slot = AREA + slot * 8;
+                if m.mapped(slot) {
+                    let bounds = (slot, slot + 7 * (step as u64 + 1));
+                    match m.p.bndstx(slot, slot, bounds.0, bounds.1) {
+                        Ok(()) => {
+                            if m.p.manager().directory_base().is_some() {
+                                m.stored.insert(slot, bounds);
+                            }
+                        }
+                        Err(SimError::BoundsFault(AllocError::TableLimit { .. }))
+                        | Err(SimError::BoundsFault(AllocError::NotManaged)) => {}
+                        Err(e) => prop_assert!(false, "step {step}: store: {e}"),
+                    }
+                }
+            }
+            LifeOp::UnmapTable { who, span, whole } => {
+                let m = &mut family[pick(who, n)];
+                let addr = AREA + span * MIB;
+                if let Some(entry) = m.p.directory_entry(addr).filter(|e| e & 1 == 1) {
+                    let t = entry & !7;
+                    let len = if whole { TABLE_64 } else { PAGE };
+                    let _ = m.p.munmap(t, len);
+                    m.forget(addr, addr + MIB);
+                }
+            }
+            LifeOp::Fork { who } => {
+                if n < 4 {
+                    let parent = &family[pick(who, n)];
+                    let child = Member {
+                        p: parent.p.fork(),
+                        stored: parent.stored.clone(),
+                    };
+                    prop_assert_eq!(child.p.stats().live_tables, parent.p.stats().live_tables);
+                    family.push(child);
+                }
+            }
+            LifeOp::Exec { who } => {
+                let m = &mut family[pick(who, n)];
+                let old = m.p.exec();
+                prop_assert_eq!(old.live_tables, 0);
+                prop_assert_eq!(
+                    old.tables_inherited + old.tables_allocated,
+                    old.tables_freed
+                );
+                prop_assert!(m.p.vmas().is_empty());
+                m.stored.clear();
+                m.p.enable_mpx().unwrap();
+                m.p.mmap_fixed(AREA, ARENA_SPANS * MIB).unwrap();
+            }
+            LifeOp::Limit { who, max } => family[pick(who, n)].p.set_table_limit(max),
+            LifeOp::Toggle { who } => {
+                let m = &mut family[pick(who, n)];
+                if m.p.manager().directory_base().is_some() {
+                    m.p.disable_mpx_management().unwrap();
+                } else {
+                    // Tables may have gone while off: what was stored may be lost.
+                    m.p.enable_management().unwrap();
+                    m.stored.clear();
+                }
+            }
+            LifeOp::Exit { who } => {
+                let i = pick(who, n);
+                let last = family[i].p.teardown();
+                prop_assert_eq!(last.live_tables, 0);
+                prop_assert_eq!(
+                    last.tables_inherited + last.tables_allocated,
+                    last.tables_freed
+                );
+                prop_assert!(family[i].p.vmas().is_empty());
+                family[i] = Member::new();
+            }
+        }
+        // Every member: the invariant while managed, and its own bounds.
+        for (i, m) in family.iter().enumerate() {
+            if m.p.manager().directory_base().is_some() {
+                if let Err(e) = m.p.check_invariant() {
+                    prop_assert!(false, "step {step} ({op:?}), process {i}: {e}");
+                }
+                for (&slot, &bounds) in &m.stored {
+                    prop_assert_eq!(
+                        m.p.bndldx(slot, slot).unwrap(),
+                        bounds,
+                        "step {} process {} slot {:#x}",
+                        step,
+                        i,
+                        slot
+                    );
+                }
+            }
+        }
+    }
+    for m in &family {
+        let last = m.p.teardown();
+        prop_assert_eq!(
+            last.tables_inherited + last.tables_allocated,
+            last.tables_freed
+        );
+        prop_assert!(m.p.vmas().is_empty());
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(128)))]
+
+    /// Families of processes living random lives (fork, exec, exit, the
+    /// limit, management off and on, and the usual maps, unmaps, stores and
+    /// table unmaps): after every step each managed member holds the
+    /// invariant and sees exactly its own last bounds; exec and exit leave
+    /// nothing and balance the books.
+    #[test]
+    fn random_lives_keep_every_member_sound(ops in proptest::collection::vec(life_op(), 1..60)) {
+        run_life(&ops)?;
+    }
+}
