@@ -441,7 +441,7 @@ const CHURN_OPS: u64 = 1000;
 const ARENA_SPANS: u64 = 1024;
 
 /// Which kernel handles the churn's munmaps and #BRs.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Kernel {
     /// The crate, through the simulator's own calls.
     Crate,
@@ -491,37 +491,29 @@ fn churn_op(p: &SimProcess, kernel: Kernel, rng: &mut Xorshift) {
     }
 }
 
-/// A process after 20,000 churn operations (steady state).
-fn churned(kernel: Kernel) -> (SimProcess, Xorshift) {
+/// A process after 20,000 churn operations under `kernel` (steady state).
+fn churned(kernel: Kernel) -> (SimProcess, Xorshift, Kernel) {
     let p = managed();
     let mut rng = Xorshift(0x9e37_79b9_7f4a_7c15);
     for _ in 0..20_000 {
         churn_op(&p, kernel, &mut rng);
     }
-    (p, rng)
+    (p, rng, kernel)
 }
 
+// The crate's churn and the same operations under the Linux algorithms.
 #[library_benchmark]
-#[bench::steady_1000_ops(setup = churned, args = (Kernel::Crate))]
-fn churn(fixture: (SimProcess, Xorshift)) -> SimProcess {
-    let (p, mut rng) = fixture;
+#[bench::crate_1000_ops(setup = churned, args = (Kernel::Crate))]
+#[bench::linux_1000_ops(setup = churned, args = (Kernel::Linux))]
+fn churn(fixture: (SimProcess, Xorshift, Kernel)) -> SimProcess {
+    let (p, mut rng, kernel) = fixture;
     for _ in 0..CHURN_OPS {
-        churn_op(&p, Kernel::Crate, &mut rng);
+        churn_op(&p, kernel, &mut rng);
     }
     p
 }
 
-#[library_benchmark]
-#[bench::steady_1000_ops(setup = churned, args = (Kernel::Linux))]
-fn churn_linux(fixture: (SimProcess, Xorshift)) -> SimProcess {
-    let (p, mut rng) = fixture;
-    for _ in 0..CHURN_OPS {
-        churn_op(&p, Kernel::Linux, &mut rng);
-    }
-    p
-}
-
-library_benchmark_group!(name = steady_state, benchmarks = [churn, churn_linux]);
+library_benchmark_group!(name = steady_state, benchmarks = [churn]);
 
 main!(
     library_benchmark_groups = dense_unmaps,

@@ -45,7 +45,7 @@ fi
 # The #BR handler's own instructions inside the BNDSTX case.
 profile=$(find target/gungraun -name 'callgrind.br.alloc.out' | head -n 1)
 handler=$(callgrind_annotate --inclusive=yes "$profile" 2>/dev/null |
-    awk '/MpxManager<M>>::allocate_table/ && !seen++ { gsub(",", "", $1); print $1 }')
+    awk '/MpxManager<[^>]*>>::allocate_table/ && !seen++ { gsub(",", "", $1); print $1 }')
 if [ -z "$handler" ]; then
     echo "no allocate_table in $profile" >&2
     exit 1
@@ -113,7 +113,7 @@ END {
         c = st[i]; v = need("statistics/" c); l = need("statistics_walk/" c); sub("tables_", "", c)
         row("statistics(), " c " tables", v, l, "-", r(v, s10), r(v, l))
     }
-    v = need("churn/steady_1000_ops"); l = need("churn_linux/steady_1000_ops")
+    v = need("churn/crate_1000_ops"); l = need("churn/linux_1000_ops")
     row("churn, 1000 ops in steady state", v, l, "-", sprintf("%.0f/op", v / 1000), r(v, l))
     print ""
     print "ratio: to the floor (statistics: to the 10-table call). vs linux: to the Linux-algorithm baseline."

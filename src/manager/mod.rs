@@ -162,31 +162,29 @@ impl<M> MpxManager<M> {
         /// yet managing, without tracing. `context` names the running CPU or
         /// thread for the mm lock (see [`ContextId`]).
         pub fn new(mm: M, mode: Mode, context: ContextId) -> MpxManager<M> {
+            MpxManager::with_trace(mm, mode, context, NoTrace)
+        }
+    }
+}
+
+impl<M, T> MpxManager<M, T> {
+    const_unless_loom! {
+        /// As [`MpxManager::new`], with `trace` (a [`Trace`]) receiving the
+        /// manager's events.
+        pub fn with_trace(mm: M, mode: Mode, context: ContextId, trace: T) -> MpxManager<M, T> {
             MpxManager {
                 lock: MmLock::new(mm, context),
                 geometry: Geometry::of(mode),
                 directory: AtomicU64::new(NOT_MANAGED),
                 counters: Counters::new(),
                 limit: AtomicU64::new(NO_LIMIT),
-                trace: NoTrace,
+                trace,
             }
         }
     }
 }
 
 impl<M, T: Trace> MpxManager<M, T> {
-    /// As [`MpxManager::new`], with `trace` receiving the manager's events.
-    pub fn with_trace(mm: M, mode: Mode, context: ContextId, trace: T) -> MpxManager<M, T> {
-        MpxManager {
-            lock: MmLock::new(mm, context),
-            geometry: Geometry::of(mode),
-            directory: AtomicU64::new(NOT_MANAGED),
-            counters: Counters::new(),
-            limit: AtomicU64::new(NO_LIMIT),
-            trace,
-        }
-    }
-
     /// The tracer.
     pub const fn trace(&self) -> &T {
         &self.trace
