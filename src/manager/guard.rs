@@ -225,12 +225,7 @@ impl<M: AddressSpace, T: Trace> MpxWriteGuard<'_, M, T> {
             &self.manager.counters.tables_freed,
             made.saturating_sub(books.tables_freed),
         );
-        let mut stats = self.manager.counters.snapshot();
-        let mappings = self.manager.table_mappings_of(&self.mm);
-        stats.live_tables = mappings.count;
-        stats.table_bytes_mapped = mappings.bytes;
-        stats.would_deadlock = self.manager.lock.would_deadlock_events();
-        stats
+        self.manager.statistics_of(&self.mm)
     }
 
     /// exec of an image of the same mode: the old image's end

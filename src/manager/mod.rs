@@ -269,7 +269,12 @@ impl<M: AddressSpace, T> MpxManager<M, T> {
     /// mappings. Resident bytes are a separate query,
     /// [`MpxManager::resident_table_bytes`].
     pub fn statistics(&self) -> Statistics {
-        let mappings = self.table_mappings_of(&self.lock.read());
+        self.statistics_of(&self.lock.read())
+    }
+
+    /// The statistics, with `mm` already locked by the caller.
+    pub(crate) fn statistics_of(&self, mm: &M) -> Statistics {
+        let mappings = self.table_mappings_of(mm);
         let mut stats = self.counters.snapshot();
         stats.live_tables = mappings.count;
         stats.table_bytes_mapped = mappings.bytes;
