@@ -179,32 +179,26 @@ impl<M: AddressSpace, T: Trace> MpxManager<M, T> {
         // Management may have been switched off, or moved to another
         // directory, since the look above (both need this lock).
         self.check_entry(entry)?;
+        // Before failing for want of a table: fine if none is needed (a stale
+        // #BR, a lost race), so look at the entry; `fail` when it is empty.
+        let without_a_table = |mm: &M, fail: AllocError| {
+            let value = entries.read(mm, entry).map_err(unreachable)?;
+            self.without_new_table(entry, value)?.ok_or(fail)
+        };
         if let Some(limit) = self.table_limit() {
             let mapped = self.table_mappings_of(&mm).bytes;
             if mapped.saturating_add(size) > limit.saturating_mul(size) {
-                // At the cap: fine if no table is needed (a stale #BR).
-                let value = entries.read(&*mm, entry).map_err(unreachable)?;
-                return match self.without_new_table(entry, value)? {
-                    Some(done) => Ok(done),
-                    None => {
-                        Counters::bump(&self.counters.limit_refusals, 1);
-                        self.emit(TraceEvent::LimitReached { entry, limit });
-                        Err(AllocError::TableLimit { entry, limit })
-                    }
-                };
+                let refused = without_a_table(&mm, AllocError::TableLimit { entry, limit });
+                if matches!(refused, Err(AllocError::TableLimit { .. })) {
+                    Counters::bump(&self.counters.limit_refusals, 1);
+                    self.emit(TraceEvent::LimitReached { entry, limit });
+                }
+                return refused;
             }
         }
         let table = match mm.map_bounds_table(size, entry) {
             Ok(table) => table,
-            Err(error) => {
-                // No memory for a table: fine if none is needed (a stale #BR,
-                // a lost race), so look at the entry before failing.
-                let value = entries.read(&*mm, entry).map_err(unreachable)?;
-                return match self.without_new_table(entry, value)? {
-                    Some(done) => Ok(done),
-                    None => Err(AllocError::NoTableMemory(error)),
-                };
-            }
+            Err(error) => return without_a_table(&mm, AllocError::NoTableMemory(error)),
         };
         // A 32-bit entry can only name a table below 4 GiB; a 64-bit table
         // belongs below the window the directory describes (a kernel that
